@@ -31,7 +31,8 @@ export const TRANSACTIONAL_FLAG = 0x10;
 export const CONTROL_FLAG = 0x20;
 export const DELETE_HORIZON_FLAG = 0x40;
 
-export const enum CompressionType { None = 0, Gzip = 1, Snappy = 2, Lz4 = 3, Zstd = 4 }
+export const Compression = { None: 0, Gzip: 1, Snappy: 2, Lz4: 3, Zstd: 4 } as const;
+export type CompressionType = (typeof Compression)[keyof typeof Compression];
 
 /** Total size in bytes of the batch starting at `pos` (from its batchLength field). */
 export function batchSizeAt(buf: Buffer, pos: number): number {
