@@ -1,0 +1,107 @@
+// Fetch: reads whole batches from the partition logs up to the high watermark, within the
+// response and per-partition byte limits (the first batch found is returned whole even when it is
+// larger, as Kafka does, so a consumer can always make progress), and long-polls: when fewer than
+// min.bytes are available it waits for an append on any fetched partition or max.wait.ms.
+import { ErrorCode } from '../protocol/errors.ts';
+import { convertV2ToLegacy } from '../protocol/legacy-message-set.ts';
+import type { Broker } from './broker.ts';
+
+export interface FetchTarget {
+  topic: string;
+  partition: number;
+  fetchOffset: number;
+  partitionMaxBytes: number;
+}
+
+export interface FetchResult {
+  target: FetchTarget;
+  errorCode: number;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  records: Buffer;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+async function readOnce(broker: Broker, targets: FetchTarget[], maxBytes: number, apiVersion: number): Promise<{ results: FetchResult[]; bytes: number; errors: boolean }> {
+  let budget = maxBytes;
+  let bytes = 0;
+  let errors = false;
+  const results: FetchResult[] = [];
+  for (const target of targets) {
+    const { errorCode, log } = broker.leaderLog(target.topic, target.partition);
+    if (log === null) {
+      errors = true;
+      results.push({ target, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY });
+      continue;
+    }
+    const hw = log.highWatermark;
+    const base = { target, highWatermark: hw, lastStableOffset: hw, logStartOffset: log.logStartOffset };
+    if (target.fetchOffset < log.logStartOffset || target.fetchOffset > log.logEndOffset) {
+      errors = true;
+      results.push({ ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY });
+      continue;
+    }
+    let records: Buffer = EMPTY;
+    if (target.fetchOffset < hw && budget > 0) {
+      try {
+        const read = await log.read(target.fetchOffset, Math.min(target.partitionMaxBytes, budget), { maxOffset: hw, minOneBatch: bytes === 0 });
+        if (read.outOfRange) {
+          errors = true;
+          results.push({ ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY });
+          continue;
+        }
+        records = read.records;
+      } catch (e) {
+        broker.log(`fetch from ${target.topic}-${target.partition} failed: ${(e as Error).message}`);
+        errors = true;
+        results.push({ ...base, errorCode: ErrorCode.KAFKA_STORAGE_ERROR, records: EMPTY });
+        continue;
+      }
+    }
+    if (apiVersion < 4 && records.length > 0) records = convertV2ToLegacy(records, apiVersion < 2 ? 0 : 1);
+    budget -= records.length;
+    bytes += records.length;
+    results.push({ ...base, errorCode: 0, records });
+  }
+  return { results, bytes, errors };
+}
+
+/** Resolves when any of the partitions gets new data (or already has, since `seen`), or after `ms`. */
+function waitForData(broker: Broker, targets: FetchTarget[], seen: number[], ms: number): Promise<void> {
+  for (let i = 0; i < targets.length; i++) {
+    const log = broker.logs.get(targets[i].topic, targets[i].partition);
+    if (log !== undefined && log.highWatermark !== seen[i]) return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const unsubscribes: (() => void)[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const done = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      for (const u of unsubscribes) u();
+      unsubscribes.length = 0;
+      resolve();
+    };
+    for (const t of targets) {
+      const log = broker.logs.get(t.topic, t.partition);
+      if (log !== undefined) unsubscribes.push(log.onAppend(done));
+    }
+    timer = setTimeout(done, ms);
+  });
+}
+
+export async function fetchPartitions(
+  broker: Broker,
+  targets: FetchTarget[],
+  opts: { maxBytes: number; minBytes: number; maxWaitMs: number; apiVersion: number },
+): Promise<FetchResult[]> {
+  const deadline = Date.now() + Math.max(0, opts.maxWaitMs);
+  while (true) {
+    const seen = targets.map((t) => broker.logs.get(t.topic, t.partition)?.highWatermark ?? -1);
+    const { results, bytes, errors } = await readOnce(broker, targets, opts.maxBytes, opts.apiVersion);
+    const remaining = deadline - Date.now();
+    if (bytes >= opts.minBytes || errors || remaining <= 0 || targets.length === 0) return results;
+    await waitForData(broker, targets, seen, remaining);
+  }
+}

@@ -1,0 +1,39 @@
+// An API handler owns one API key: it declares the versions it implements (ApiVersions is derived
+// from these declarations) and turns a decoded request into a response.
+import type { ApiTypes } from '../protocol/generated/api-index.ts';
+import type { Broker } from './broker.ts';
+
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly listener: string;
+}
+
+export interface RequestContext {
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+  readonly connection: ConnectionInfo;
+  readonly broker: Broker;
+}
+
+/** `null` means: send no response (Produce with acks=0). */
+export type HandlerResult<T> = T | null | Promise<T | null>;
+
+export interface ApiHandler {
+  readonly apiKey: number;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  handle(request: any, ctx: RequestContext): HandlerResult<any>;
+}
+
+export function defineHandler<K extends keyof ApiTypes>(
+  apiKey: K,
+  minVersion: number,
+  maxVersion: number,
+  handle: (request: ApiTypes[K]['request'], ctx: RequestContext) => HandlerResult<ApiTypes[K]['response']>,
+): ApiHandler {
+  return { apiKey, minVersion, maxVersion, handle };
+}

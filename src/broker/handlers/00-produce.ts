@@ -1,0 +1,73 @@
+// Produce (key 0), versions 0–11.
+// v0–2 carry magic 0/1 message sets, converted to one v2 batch before the append; v3+ carry v2
+// record batches, validated (CRC32C, sizes, counts) and appended as received with the base offset
+// and leader epoch patched in place. Every partition is appended synchronously, in request order;
+// acks=0 gets no response, acks=1 is answered once the bytes are written, acks=-1 once they are
+// also fdatasync'ed (brook.fsync.acks.all, group commit). Not yet: idempotent/transactional
+// producer state (issue 6), replication to followers (single replica).
+import { defineHandler } from '../handler.ts';
+import { ErrorCode } from '../../protocol/errors.ts';
+import { appendToPartition, type AppendOutcome } from '../produce.ts';
+import {
+  createProduceResponse, createTopicProduceResponse, createPartitionProduceResponse,
+  type PartitionProduceResponse,
+} from '../../protocol/generated/produce-response.ts';
+
+const INTERNAL = new Set(['__consumer_offsets', '__transaction_state', '__cluster_metadata']);
+
+function toResponse(index: number, o: AppendOutcome): PartitionProduceResponse {
+  return createPartitionProduceResponse({
+    index,
+    errorCode: o.errorCode,
+    errorMessage: o.errorMessage,
+    baseOffset: BigInt(o.baseOffset),
+    logAppendTimeMs: BigInt(o.logAppendTime),
+    logStartOffset: BigInt(o.logStartOffset),
+  });
+}
+
+export default defineHandler(0, 0, 11, (req, ctx) => {
+  const broker = ctx.broker;
+  const acks = req.acks;
+  const now = broker.now();
+  const pending: Promise<void>[] = [];
+  const responses = req.topicData.map((topic) => createTopicProduceResponse({
+    name: topic.name,
+    partitionResponses: topic.partitionData.map((pd) => {
+      let outcome: AppendOutcome;
+      if (acks !== 0 && acks !== 1 && acks !== -1) {
+        outcome = { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: null, baseOffset: -1, logAppendTime: -1, logStartOffset: -1, done: null };
+      } else if (INTERNAL.has(topic.name)) {
+        outcome = { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `clients may not write to the internal topic ${topic.name}`, baseOffset: -1, logAppendTime: -1, logStartOffset: -1, done: null };
+      } else {
+        const target = broker.leaderLog(topic.name, pd.index);
+        if (target.log === null || target.topic === null) {
+          outcome = { errorCode: target.errorCode, errorMessage: null, baseOffset: -1, logAppendTime: -1, logStartOffset: -1, done: null };
+        } else {
+          outcome = appendToPartition(target.log, pd.records, {
+            settings: broker.topicSettings(target.topic),
+            apiVersion: ctx.apiVersion,
+            acks,
+            leaderEpoch: target.leaderEpoch,
+            fsyncAcksAll: broker.settings.fsyncAcksAll,
+            now,
+          });
+        }
+      }
+      const resp = toResponse(pd.index, outcome);
+      if (outcome.done !== null) {
+        pending.push(outcome.done.catch((e) => {
+          broker.log(`append to ${topic.name}-${pd.index} failed: ${e?.message ?? e}`);
+          resp.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+          resp.errorMessage = 'the log directory failed to write the records';
+          resp.baseOffset = -1n;
+        }));
+      }
+      return resp;
+    }),
+  }));
+  if (acks === 0) return null;
+  const response = createProduceResponse({ responses });
+  if (pending.length === 0) return response;
+  return Promise.all(pending).then(() => response);
+});

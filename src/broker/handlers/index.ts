@@ -1,0 +1,39 @@
+// The handler registry: one import per API key. ApiVersions advertises exactly what is listed here.
+import type { ApiHandler } from '../handler.ts';
+import produce from './00-produce.ts';
+import fetch from './01-fetch.ts';
+import listOffsets from './02-list-offsets.ts';
+import metadata from './03-metadata.ts';
+import apiVersions from './18-api-versions.ts';
+// admin handlers (registered below)
+import createTopics from './19-create-topics.ts';
+import deleteTopics from './20-delete-topics.ts';
+import deleteRecords from './21-delete-records.ts';
+import describeConfigs from './32-describe-configs.ts';
+import alterConfigs from './33-alter-configs.ts';
+import describeLogDirs from './35-describe-log-dirs.ts';
+import createPartitions from './37-create-partitions.ts';
+import incrementalAlterConfigs from './44-incremental-alter-configs.ts';
+import describeCluster from './60-describe-cluster.ts';
+import describeTopicPartitions from './75-describe-topic-partitions.ts';
+
+const ALL: ApiHandler[] = [
+  produce,
+  fetch,
+  listOffsets,
+  metadata,
+  apiVersions,
+  // admin handlers
+  createTopics,
+  deleteTopics,
+  deleteRecords,
+  describeConfigs,
+  alterConfigs,
+  describeLogDirs,
+  createPartitions,
+  incrementalAlterConfigs,
+  describeCluster,
+  describeTopicPartitions,
+];
+
+export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map(ALL.map((h) => [h.apiKey, h]));
