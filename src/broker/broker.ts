@@ -16,6 +16,8 @@ import type { TopicSettings } from './topic-settings.ts';
 import { FetchSessionCache } from './fetch-sessions.ts';
 import { resolveTopicSettings } from './topic-settings-resolve.ts';
 import type { BrokerConfig } from '../config/broker-config.ts';
+import { schemaFor } from './config-describe.ts';
+import { GroupCoordinator } from '../group/coordinator.ts'; // groups (issue 5)
 
 export class Broker {
   readonly settings: BrokerSettings;
@@ -24,8 +26,11 @@ export class Broker {
   readonly logs: LogManager;
   readonly controller: Controller;
   readonly fetchSessions = new FetchSessionCache(1000);
+  /** The group coordinator (issue 5); set by startBrokerWithSettings once the first image is applied. */
+  groups!: GroupCoordinator;
   readonly log: (line: string) => void;
   private topicSettingsCache = new Map<string, TopicSettings>();
+  private applying: Promise<void> = Promise.resolve();
 
   constructor(settings: BrokerSettings, config: BrokerConfig, logs: LogManager, controller: Controller, log: (line: string) => void) {
     this.settings = settings;
@@ -48,10 +53,35 @@ export class Broker {
     return Date.now();
   }
 
+  /** The effective broker configuration: static, plus dynamic overrides from the metadata image. */
+  effectiveConfig(): BrokerConfig {
+    return schemaFor(this.config).brokerConfig(this.image, this.settings.nodeId);
+  }
+
+  private readonly appliedListeners: ((image: MetadataImage) => Promise<void> | void)[] = [];
+
+  /** Runs `fn` after each metadata image is applied to the local logs (in the same ordered chain). */
+  onApplied(fn: (image: MetadataImage) => Promise<void> | void): void {
+    this.appliedListeners.push(fn);
+  }
+
+  /** Applies metadata images to the local logs one after another, in order, then tells listeners. */
+  scheduleApply(image: MetadataImage): void {
+    this.applying = this.applying.then(async () => {
+      await this.applyImage(image);
+      for (const fn of this.appliedListeners) await fn(image);
+    }).catch((e) => this.log(`applying metadata failed: ${e?.stack ?? e}`));
+  }
+
+  /** Resolves once every image published so far is reflected in the local logs. */
+  whenApplied(): Promise<void> {
+    return this.applying;
+  }
+
   topicSettings(topic: TopicImage): TopicSettings {
     const cached = this.topicSettingsCache.get(topic.name);
     if (cached !== undefined) return cached;
-    const s = resolveTopicSettings(this.image, topic, this.config);
+    const s = resolveTopicSettings(this.image, topic, this.effectiveConfig());
     this.topicSettingsCache.set(topic.name, s);
     return s;
   }
@@ -125,10 +155,11 @@ export async function startBrokerWithSettings(settings: BrokerSettings, config: 
   });
   const broker = new Broker(settings, config, logs, controller, log);
   await broker.applyImage(controller.image);
-  let applying = Promise.resolve();
-  controller.onChange((image: MetadataImage) => {
-    applying = applying.then(() => broker.applyImage(image)).catch((e) => log(`applying metadata failed: ${e?.stack ?? e}`));
-  });
+  controller.onChange((image: MetadataImage) => broker.scheduleApply(image));
+  // groups (issue 5): load/unload __consumer_offsets shards once each image's logs exist.
+  broker.groups = new GroupCoordinator(broker);
+  broker.groups.onMetadata();
+  broker.onApplied(() => broker.groups.onMetadata());
   const server = new Server(broker, broker.handlers, {
     maxRequestBytes: settings.maxRequestBytes,
     maxInFlight: settings.maxInFlightPerConnection,
@@ -144,7 +175,8 @@ export async function startBrokerWithSettings(settings: BrokerSettings, config: 
     close() {
       closed ??= (async () => {
         await server.close();
-        await applying;
+        await broker.groups.close(); // groups (issue 5)
+        await broker.whenApplied();
         await controller.close();
         await logs.close();
       })();

@@ -15,7 +15,7 @@ import { ConfigResourceType, configsOf, type MetadataImage } from '../controller
 
 export interface DescribeOptions {
   apiVersion: number;
-  /** Null: every key. Names that match no key are left out without error. */
+  /** Null or empty: every key (Kafka's ConfigHelper reads both alike). Unknown names are left out without error. */
   keys: readonly string[] | null;
   includeSynonyms: boolean;
   includeDocumentation: boolean;
@@ -32,7 +32,7 @@ export function schemaFor(config: BrokerConfig): ConfigSchema {
 
 /** Maps config entries to the wire form of the request's version. */
 export function toWireEntries(entries: readonly ConfigEntry[], opts: DescribeOptions): DescribeConfigsResourceResult[] {
-  const wanted = opts.keys === null ? null : new Set(opts.keys);
+  const wanted = opts.keys === null || opts.keys.length === 0 ? null : new Set(opts.keys);
   const out: DescribeConfigsResourceResult[] = [];
   for (const e of entries) {
     if (wanted !== null && !wanted.has(e.name)) continue;

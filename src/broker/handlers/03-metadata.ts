@@ -13,11 +13,12 @@ import {
 import type { TopicImage } from '../../controller/image.ts';
 import type { Broker } from '../broker.ts';
 
-const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set(RESERVED);
 // READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (AclOperation codes).
 const TOPIC_OPERATIONS = [3, 4, 5, 6, 7, 8, 10, 11].reduce((m, op) => m | (1 << op), 0);
-// ALTER, CREATE, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, ...
-const CLUSTER_OPERATIONS = [4, 5, 7, 8, 9, 10, 11, 12].reduce((m, op) => m | (1 << op), 0);
+// CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE.
+const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((m, op) => m | (1 << op), 0);
+import { INTERNAL_TOPICS as RESERVED } from '../../config/topic-name.ts';
 const NOT_REQUESTED = -2147483648;
 
 function describeTopic(t: TopicImage, includeOps: boolean): MetadataResponseTopic {
@@ -45,6 +46,7 @@ async function autoCreate(broker: Broker, names: string[]): Promise<Map<string, 
     names.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] })),
     { validateOnly: false },
   );
+  await broker.whenApplied();
   for (const r of results) {
     if (r.errorCode !== 0 && r.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) errors.set(r.name, r.errorCode);
   }

@@ -18,7 +18,12 @@ import type { Broker } from '../broker.ts';
  */
 export async function callController<T>(broker: Broker, what: string, timeoutMs: number, op: () => Promise<T>): Promise<T | KafkaError> {
   let timer: NodeJS.Timeout | undefined;
-  const attempt = op().catch((e: unknown) => {
+  // Answer only once the local logs exist, so a client can produce right after (single node: the
+  // controller's image is applied by this same process).
+  const attempt = op().then(async (r) => {
+    await broker.whenApplied();
+    return r;
+  }).catch((e: unknown) => {
     if (e instanceof KafkaError) return e;
     broker.log(`${what} failed in the controller: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return new KafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `${what} failed in the controller.`);

@@ -1,8 +1,9 @@
 // DescribeConfigs (key 32), versions 0–4. Topic (2) and broker (4) resources with every key's
 // effective value and source (KIP-226; v0 reports is_default instead), synonyms when
 // include_synonyms (v1+), config type and documentation when include_documentation (v3+, KIP-569).
-// configuration_keys null means every key. Broker resource "" lists only the cluster-wide dynamic
-// defaults; another node's id is INVALID_REQUEST, as Kafka answers. Sensitive values are null.
+// configuration_keys null or empty means every key (as Kafka reads it). Broker resource "" lists
+// only the cluster-wide dynamic defaults; another node's id is INVALID_REQUEST, as Kafka answers.
+// Sensitive values are null.
 // Not implemented: BROKER_LOGGER (8) resources (INVALID_REQUEST), authorization.
 import { defineHandler } from '../handler.ts';
 import { ErrorCode } from '../../protocol/errors.ts';

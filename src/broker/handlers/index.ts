@@ -5,6 +5,18 @@ import fetch from './01-fetch.ts';
 import listOffsets from './02-list-offsets.ts';
 import metadata from './03-metadata.ts';
 import apiVersions from './18-api-versions.ts';
+// group coordinator handlers (issue 5)
+import offsetCommit from './08-offset-commit.ts';
+import offsetFetch from './09-offset-fetch.ts';
+import findCoordinator from './10-find-coordinator.ts';
+import joinGroup from './11-join-group.ts';
+import heartbeat from './12-heartbeat.ts';
+import leaveGroup from './13-leave-group.ts';
+import syncGroup from './14-sync-group.ts';
+import describeGroups from './15-describe-groups.ts';
+import listGroups from './16-list-groups.ts';
+import deleteGroups from './42-delete-groups.ts';
+import offsetDelete from './47-offset-delete.ts';
 // admin handlers (registered below)
 import createTopics from './19-create-topics.ts';
 import deleteTopics from './20-delete-topics.ts';
@@ -23,6 +35,18 @@ const ALL: ApiHandler[] = [
   listOffsets,
   metadata,
   apiVersions,
+  // group coordinator handlers (issue 5)
+  offsetCommit,
+  offsetFetch,
+  findCoordinator,
+  joinGroup,
+  heartbeat,
+  leaveGroup,
+  syncGroup,
+  describeGroups,
+  listGroups,
+  deleteGroups,
+  offsetDelete,
   // admin handlers
   createTopics,
   deleteTopics,
