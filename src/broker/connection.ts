@@ -1,11 +1,17 @@
 // One client connection: size-prefixed frames in, responses out in request order.
 //
-// The frame size is checked before anything is allocated for the frame (a negative size or one
-// above socket.request.max.bytes closes the connection). Requests are handed to their handler in
-// arrival order and synchronously, so appends from pipelined produce requests keep their order;
-// responses are queued in slots and written strictly in request order. Reading pauses while too
-// many requests are in flight or too many response bytes wait in the socket (backpressure from a
-// slow reader), and resumes when both drain.
+// The frame size is checked before anything is allocated for the frame: a negative size or one
+// above the limit (socket.request.max.bytes; sasl.server.max.receive.size before authentication)
+// closes the connection. Requests are handed to their handler in arrival order and synchronously,
+// so appends from pipelined produce requests keep their order; responses are queued in slots and
+// written strictly in request order.
+//
+// What one client can make the broker hold is bounded: a new frame is taken only while fewer than
+// maxInFlight requests are unanswered, their request bytes are below one maximum frame, and the
+// response bytes waiting for the client (in the socket, or finished behind an earlier unfinished
+// response) are below maxBufferedResponseBytes. Otherwise the socket is paused, so the kernel's
+// receive window pushes back on the client, and reading resumes when the condition clears. Frames
+// already read stay in `chunks` (at most one socket read beyond the frame being assembled).
 import type { Socket } from 'node:net';
 import { Reader, ProtocolError } from '../protocol/reader.ts';
 import { Writer } from '../protocol/writer.ts';
@@ -14,21 +20,36 @@ import { readRequestHeader, writeResponseHeader, isFlexibleRequest, isFlexibleRe
 import type { ApiHandler, ConnectionInfo, RequestContext } from './handler.ts';
 import type { Broker } from './broker.ts';
 import { apiVersionsFallback } from './handlers/18-api-versions.ts';
+import { PRE_AUTH_API_KEYS, type ConnectionAuth, type ConnectionLimits } from './limits.ts';
 
-export interface ConnectionLimits {
-  maxRequestBytes: number;
-  maxInFlight: number;
-  maxBufferedResponseBytes: number;
-  idleTimeoutMs: number;
-}
+export type { ConnectionLimits } from './limits.ts';
 
 interface Slot {
   done: boolean;
+  /** Response bytes with the size prefix already patched in; null: no response (acks=0). */
   chunks: Buffer[] | null;
+  size: number;
+  requestBytes: number;
 }
 
+/** What a connection holds right now (for tests and diagnostics). */
+export interface ConnectionState {
+  inFlight: number;
+  inFlightRequestBytes: number;
+  /** Finished responses waiting behind an unfinished earlier one. */
+  queuedResponseBytes: number;
+  /** Bytes the socket has not yet handed to the kernel. */
+  socketBufferedBytes: number;
+  /** Request bytes read from the socket but not yet taken as a frame. */
+  unreadRequestBytes: number;
+  paused: boolean;
+  authenticated: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 export class Connection {
-  readonly info: ConnectionInfo;
+  readonly info: ConnectionInfo & ConnectionAuth;
   private readonly socket: Socket;
   private readonly handlers: ReadonlyMap<number, ApiHandler>;
   private readonly broker: Broker;
@@ -38,19 +59,42 @@ export class Connection {
   private buffered = 0;
   private frameSize = -1;
   private readonly queue: Slot[] = [];
+  private inFlightBytes = 0;
+  private queuedResponseBytes = 0;
+  private readonly maxBufferedResponseBytes: number;
   private paused = false;
+  private pumping = false;
+  private authenticated: boolean;
+  private maxFrameBytes: number;
+  /** performance.now() when the first byte of the unfinished frame arrived; -1 when none is started. */
+  receiveStartedAt = -1;
   closed = false;
 
   constructor(socket: Socket, info: ConnectionInfo, handlers: ReadonlyMap<number, ApiHandler>, broker: Broker, limits: ConnectionLimits, log: (line: string) => void) {
     this.socket = socket;
-    this.info = info;
     this.handlers = handlers;
     this.broker = broker;
     this.limits = limits;
     this.log = log;
+    this.authenticated = !limits.requireAuthentication;
+    this.maxFrameBytes = this.authenticated ? limits.maxRequestBytes : limits.maxUnauthenticatedRequestBytes;
+    // 'drain' fires only after a write has crossed the socket's high-water mark, so a smaller cap
+    // could leave a paused connection waiting for an event that never comes.
+    this.maxBufferedResponseBytes = Math.max(limits.maxBufferedResponseBytes, socket.writableHighWaterMark);
+    const self = this;
+    this.info = {
+      id: info.id,
+      remoteAddress: info.remoteAddress,
+      remotePort: info.remotePort,
+      listener: info.listener,
+      get authenticated() {
+        return self.authenticated;
+      },
+      authenticate: () => this.authenticate(),
+    };
     socket.setNoDelay(true);
     if (limits.idleTimeoutMs > 0) {
-      socket.setTimeout(limits.idleTimeoutMs, () => this.close('idle timeout'));
+      socket.setTimeout(limits.idleTimeoutMs, () => this.close('idle timeout (connections.max.idle.ms)'));
     }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
@@ -60,6 +104,12 @@ export class Connection {
     });
   }
 
+  /** Called by the SASL handler once the client has authenticated: lifts the pre-auth limits. */
+  authenticate(): void {
+    this.authenticated = true;
+    this.maxFrameBytes = this.limits.maxRequestBytes;
+  }
+
   close(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
@@ -67,27 +117,77 @@ export class Connection {
     this.socket.destroy();
   }
 
+  /** True when a frame has been arriving for longer than the receive timeout (slow sender). */
+  receiveExpired(now: number): boolean {
+    return this.receiveStartedAt >= 0 && !this.paused && this.limits.receiveTimeoutMs > 0
+      && now - this.receiveStartedAt > this.limits.receiveTimeoutMs;
+  }
+
+  state(): ConnectionState {
+    return {
+      inFlight: this.queue.length,
+      inFlightRequestBytes: this.inFlightBytes,
+      queuedResponseBytes: this.queuedResponseBytes,
+      socketBufferedBytes: this.socket.writableLength,
+      unreadRequestBytes: this.buffered,
+      paused: this.paused,
+      authenticated: this.authenticated,
+    };
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    while (!this.closed) {
-      if (this.frameSize < 0) {
-        if (this.buffered < 4) break;
-        const size = this.peekInt32();
-        if (size < 0 || size > this.limits.maxRequestBytes) {
-          this.close(`invalid frame size ${size}`);
-          return;
-        }
-        this.consume(4);
-        this.frameSize = size;
-      }
-      if (this.buffered < this.frameSize) break;
-      const frame = this.take(this.frameSize);
-      this.frameSize = -1;
-      this.handleFrame(frame);
+    try {
+      this.pump();
+    } catch (e) {
+      // A bug on this connection's path must cost this connection, never the broker process.
+      this.log(`connection ${this.info.id} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      this.close('internal error');
     }
-    if (!this.closed && this.queue.length >= this.limits.maxInFlight) this.pause();
+  }
+
+  /** The broker holds as much for this client as it may: take no new frame until it drains. */
+  private mustWait(): boolean {
+    return this.queue.length >= this.limits.maxInFlight
+      || this.inFlightBytes >= this.limits.maxRequestBytes
+      || this.socket.writableLength + this.queuedResponseBytes > this.maxBufferedResponseBytes;
+  }
+
+  /** Takes and handles every complete frame that may be taken now. */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    let took = false;
+    try {
+      while (!this.closed) {
+        if (this.mustWait()) {
+          this.pause();
+          break;
+        }
+        if (this.frameSize < 0) {
+          if (this.buffered < 4) break;
+          const size = this.peekInt32();
+          if (size < 0 || size > this.maxFrameBytes) {
+            this.close(`invalid frame size ${size} (limit ${this.maxFrameBytes}${this.authenticated ? '' : ' before authentication'})`);
+            return;
+          }
+          this.take(4);
+          this.frameSize = size;
+        }
+        if (this.buffered < this.frameSize) break;
+        const frame = this.take(this.frameSize);
+        this.frameSize = -1;
+        took = true;
+        this.handleFrame(frame);
+      }
+    } finally {
+      this.pumping = false;
+    }
+    // The receive deadline runs from the first byte of an unfinished frame.
+    if (this.buffered === 0 && this.frameSize < 0) this.receiveStartedAt = -1;
+    else if (took || this.receiveStartedAt < 0) this.receiveStartedAt = performance.now();
   }
 
   private peekInt32(): number {
@@ -97,12 +197,9 @@ export class Connection {
     return head.readInt32BE(0);
   }
 
-  private consume(n: number): void {
-    this.take(n);
-  }
-
   /** Removes and returns the next n bytes: a slice when they sit in one chunk, else one copy. */
   private take(n: number): Buffer {
+    if (n === 0) return EMPTY;
     this.buffered -= n;
     const first = this.chunks[0];
     if (first.length > n) {
@@ -141,6 +238,10 @@ export class Connection {
       return;
     }
     const { apiKey, apiVersion } = header;
+    if (!this.authenticated && !PRE_AUTH_API_KEYS.has(apiKey)) {
+      this.close(`api ${apiKey} before authentication`);
+      return;
+    }
     const handler = this.handlers.get(apiKey);
     if (handler === undefined || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
       if (apiKey === API_VERSIONS_KEY) {
@@ -160,8 +261,9 @@ export class Connection {
       this.close(`malformed ${codec.name} v${apiVersion} request: ${e instanceof ProtocolError ? e.message : String(e)}`);
       return;
     }
-    const slot: Slot = { done: false, chunks: null };
+    const slot: Slot = { done: false, chunks: null, size: 0, requestBytes: frame.length };
     this.queue.push(slot);
+    this.inFlightBytes += frame.length;
     const ctx: RequestContext = {
       apiKey,
       apiVersion,
@@ -189,8 +291,11 @@ export class Connection {
   }
 
   private complete(slot: Slot, response: unknown, encode: (w: Writer, v: any, version: number) => void, correlationId: number, apiKey: number, apiVersion: number): void {
+    if (this.closed) return;
+    this.inFlightBytes -= slot.requestBytes;
     if (response !== null) {
       const w = new Writer(512);
+      w.writeInt32(0); // size prefix, patched below
       writeResponseHeader(w, correlationId, isFlexibleResponse(apiKey, apiVersion));
       try {
         encode(w, response, apiVersion);
@@ -200,6 +305,9 @@ export class Connection {
         return;
       }
       slot.chunks = w.toChunks();
+      slot.size = w.length;
+      slot.chunks[0].writeInt32BE(slot.size - 4, 0);
+      this.queuedResponseBytes += slot.size;
     }
     slot.done = true;
     this.flush();
@@ -207,9 +315,13 @@ export class Connection {
 
   private respondRaw(correlationId: number, body: Buffer): void {
     const w = new Writer(64);
+    w.writeInt32(0);
     writeResponseHeader(w, correlationId, false);
     w.writeRaw(body);
-    this.queue.push({ done: true, chunks: w.toChunks() });
+    const chunks = w.toChunks();
+    chunks[0].writeInt32BE(w.length - 4, 0);
+    this.queue.push({ done: true, chunks, size: w.length, requestBytes: 0 });
+    this.queuedResponseBytes += w.length;
     this.flush();
   }
 
@@ -221,15 +333,11 @@ export class Connection {
       if (slot.chunks === null) continue;
       if (!wrote) this.socket.cork();
       wrote = true;
-      let size = 0;
-      for (const c of slot.chunks) size += c.length;
-      const prefix = Buffer.allocUnsafe(4);
-      prefix.writeInt32BE(size, 0);
-      this.socket.write(prefix);
+      this.queuedResponseBytes -= slot.size;
       for (const c of slot.chunks) this.socket.write(c);
     }
     if (wrote) this.socket.uncork();
-    if (this.socket.writableLength > this.limits.maxBufferedResponseBytes) this.pause();
+    if (this.mustWait()) this.pause();
     else this.maybeResume();
   }
 
@@ -240,10 +348,16 @@ export class Connection {
   }
 
   private maybeResume(): void {
-    if (!this.paused || this.closed) return;
-    if (this.queue.length < this.limits.maxInFlight && this.socket.writableLength <= this.limits.maxBufferedResponseBytes) {
-      this.paused = false;
-      this.socket.resume();
+    if (!this.paused || this.closed || this.mustWait()) return;
+    this.paused = false;
+    // Time spent waiting on the broker or on the client's reads is not the sender's fault.
+    if (this.receiveStartedAt >= 0) this.receiveStartedAt = performance.now();
+    this.socket.resume();
+    try {
+      this.pump();
+    } catch (e) {
+      this.log(`connection ${this.info.id} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      this.close('internal error');
     }
   }
 }
