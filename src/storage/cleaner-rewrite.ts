@@ -1,0 +1,134 @@
+// The two passes of log compaction over batches, after Kafka's LogCleaner:
+// 1. buildOffsetMap: key → offset of its latest record in the dirty section;
+// 2. rewriteBatch: keep a record unless a later record has the same key; drop keyless records
+//    (invalid on a compacted topic); drop a tombstone (null value) once its batch's delete horizon
+//    has passed. KIP-534: the first time a batch holding a tombstone is rewritten it gets a delete
+//    horizon (DELETE_HORIZON_FLAG, baseTimestamp = now + delete.retention.ms), so consumers have
+//    delete.retention.ms to see the tombstone after it was cleaned.
+// Rewritten batches keep their base offset, last offset delta (the offset range, KIP-98), producer
+// fields, leader epoch, timestamp type and codec; a batch with nothing removed is copied unchanged.
+// A segment's last batch is never dropped whole: it stays as an empty batch (no records, same offset
+// range), so consecutive segments stay contiguous — recovery relies on that to tell lost data from
+// compaction.
+// Control batches are kept as they are (transaction markers: their cleanup comes with transactions).
+
+import {
+  ATTRIBUTES, DELETE_HORIZON_FLAG,
+  attributesOf, baseOffsetOf, baseSequenceOf, baseTimestampOf, buildRecordBatch, compressionOf, decodeRecords, isControlBatch,
+  isTransactionalBatch, lastOffsetDeltaOf, maxTimestampOf, partitionLeaderEpochOf, producerEpochOf, producerIdOf, recomputeCrc,
+  timestampTypeOf, type CompressionType, type DecodedRecord,
+} from '../protocol/record-batch.ts';
+
+/** Latest offset per key, keys as latin1 strings (a lossless byte → char mapping). */
+export type OffsetMap = Map<string, number>;
+
+export function keyOf(key: Buffer): string {
+  return key.toString('latin1');
+}
+
+/** Adds the keys of one batch to the map; returns false when the batch could not be decoded. */
+export function addToOffsetMap(map: OffsetMap, batch: Buffer): boolean {
+  if (isControlBatch(batch)) return true;
+  let records: DecodedRecord[];
+  try {
+    records = decodeRecords(batch);
+  } catch {
+    return false;
+  }
+  for (const r of records) if (r.key !== null) map.set(keyOf(r.key), r.offset);
+  return true;
+}
+
+export function hasDeleteHorizon(batch: Buffer): boolean {
+  return (attributesOf(batch) & DELETE_HORIZON_FLAG) !== 0;
+}
+
+export interface RewriteContext {
+  map: OffsetMap;
+  now: number;
+  deleteRetentionMs: number;
+}
+
+export interface RewriteStats {
+  recordsRemoved: number;
+  batchesRemoved: number;
+}
+
+/**
+ * The batch as it should stay in the log: the same buffer when unchanged, a rebuilt batch, or null
+ * when no record survives.
+ */
+export function rewriteBatch(batch: Buffer, ctx: RewriteContext, stats: RewriteStats): Buffer | null {
+  if (isControlBatch(batch)) return batch;
+  let records: DecodedRecord[];
+  try {
+    records = decodeRecords(batch);
+  } catch {
+    return batch; // cannot judge what we cannot decode: keep it
+  }
+  const horizon = hasDeleteHorizon(batch) ? baseTimestampOf(batch) : -1;
+  const kept: DecodedRecord[] = [];
+  let tombstones = 0;
+  for (const r of records) {
+    if (r.key === null) continue;
+    const latest = ctx.map.get(keyOf(r.key));
+    if (latest !== undefined && r.offset < latest) continue;
+    if (r.value === null) {
+      if (horizon >= 0 && horizon <= ctx.now) continue;
+      tombstones++;
+    }
+    kept.push(r);
+  }
+  const needHorizon = tombstones > 0 && horizon < 0;
+  if (kept.length === records.length && !needHorizon) return batch;
+  stats.recordsRemoved += records.length - kept.length;
+  if (kept.length === 0) {
+    stats.batchesRemoved++;
+    return null;
+  }
+  const base = baseOffsetOf(batch);
+  const logAppendTime = timestampTypeOf(batch) === 1;
+  const newHorizon = needHorizon ? ctx.now + ctx.deleteRetentionMs : horizon;
+  const opts = {
+    records: kept.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp, offsetDelta: r.offset - base })),
+    baseOffset: base,
+    producerId: producerIdOf(batch),
+    producerEpoch: producerEpochOf(batch),
+    baseSequence: baseSequenceOf(batch),
+    transactional: isTransactionalBatch(batch),
+    partitionLeaderEpoch: partitionLeaderEpochOf(batch),
+    timestampType: timestampTypeOf(batch),
+    lastOffsetDelta: lastOffsetDeltaOf(batch),
+    ...(newHorizon >= 0 ? { baseTimestamp: newHorizon } : {}),
+    ...(logAppendTime ? { maxTimestamp: maxTimestampOf(batch) } : {}),
+  };
+  let out: Buffer;
+  try {
+    out = buildRecordBatch({ ...opts, compression: compressionOf(batch) as CompressionType });
+  } catch {
+    out = buildRecordBatch(opts); // codec unavailable for writing: store uncompressed
+  }
+  if (newHorizon >= 0) {
+    out.writeInt16BE(out.readInt16BE(ATTRIBUTES) | DELETE_HORIZON_FLAG, ATTRIBUTES);
+    recomputeCrc(out, 0);
+  }
+  return out;
+}
+
+/** A batch with no records covering the same offsets as `batch` (the last batch of a cleaned segment). */
+export function emptyBatchLike(batch: Buffer): Buffer {
+  const out = buildRecordBatch({
+    records: [],
+    baseOffset: baseOffsetOf(batch),
+    producerId: producerIdOf(batch),
+    producerEpoch: producerEpochOf(batch),
+    baseSequence: baseSequenceOf(batch),
+    transactional: isTransactionalBatch(batch),
+    partitionLeaderEpoch: partitionLeaderEpochOf(batch),
+    timestampType: timestampTypeOf(batch),
+    lastOffsetDelta: lastOffsetDeltaOf(batch),
+    baseTimestamp: baseTimestampOf(batch),
+    maxTimestamp: maxTimestampOf(batch),
+  });
+  return out;
+}

@@ -1,0 +1,207 @@
+// Log compaction (cleanup.policy=compact), after Kafka's LogCleaner. The log splits at the cleaner
+// checkpoint into a clean head and a dirty tail; the active segment and segments younger than
+// min.compaction.lag.ms are never cleaned. A log is cleaned when dirty / (clean + dirty) >=
+// min.cleanable.dirty.ratio, or when its oldest dirty data is older than max.compaction.lag.ms.
+// Cleaning rewrites every segment below the end of the cleanable range into <base>.log.cleaned files
+// (consecutive segments merged up to segment.bytes), renames each to .swap, retires the old
+// segments and renames the .swap into place; recovery finishes a swap interrupted by a crash.
+// Work runs in small slices (the event loop gets a turn every few ms, between 64 KiB reads) so appends and fetches keep going.
+
+import { setImmediate as yieldTurn } from 'node:timers/promises';
+import { RECORDS } from '../protocol/record-batch.ts';
+import { baseOffsetAt, lastOffsetAt, maxTimestampAt } from './batch-header.ts';
+import { scanBatches } from './batch-scan.ts';
+import { addToOffsetMap, emptyBatchLike, rewriteBatch, type OffsetMap, type RewriteStats } from './cleaner-rewrite.ts';
+import { CLEANED_SUFFIX, SWAP_SUFFIX } from './file-names.ts';
+import { isCompacted } from './log-config.ts';
+import type { PartitionLog } from './partition-log.ts';
+import { LogSegment } from './segment.ts';
+
+/** Stop adding dirty segments to one cleaning once the offset map holds this many keys. */
+export const MAX_MAP_KEYS = 4_000_000;
+const SLICE_MS = 4;
+const CHUNK = 64 * 1024;
+
+export interface CleanablePlan {
+  log: PartitionLog;
+  firstDirty: number;
+  /** First offset not cleaned this time (a segment base). */
+  endOffset: number;
+  dirtyRatio: number;
+}
+
+export interface CleanResult extends RewriteStats {
+  log: PartitionLog;
+  cleanedTo: number;
+}
+
+function slicer(): () => Promise<void> {
+  let start = performance.now();
+  return async () => {
+    if (performance.now() - start < SLICE_MS) return;
+    await yieldTurn();
+    start = performance.now();
+  };
+}
+
+/** Whether and how far `log` should be cleaned now; null when not eligible. */
+export async function planCleaning(log: PartitionLog, checkpoint: number): Promise<CleanablePlan | null> {
+  const cfg = log.config;
+  if (!isCompacted(cfg) || log.isOffline || log.segments.length < 2) return null;
+  const firstDirty = checkpoint > log.logEndOffset || checkpoint < log.logStartOffset ? log.logStartOffset : checkpoint;
+  const now = log.clock.now();
+  const segs = log.segments.slice(0, -1);
+  let endOffset = log.active.baseOffset;
+  let clean = 0;
+  let dirty = 0;
+  let oldestDirty = Number.POSITIVE_INFINITY;
+  for (const seg of segs) {
+    if (seg.size !== seg.writtenSize) {
+      endOffset = seg.baseOffset;
+      break;
+    }
+    await seg.ensureIndexes(log.fs, cfg);
+    if (seg.nextOffset <= firstDirty) {
+      clean += seg.size;
+      continue;
+    }
+    // min.compaction.lag.ms: segments holding records newer than the lag stay dirty for now.
+    if (cfg.minCompactionLagMs > 0 && seg.maxTimestamp > now - cfg.minCompactionLagMs) {
+      endOffset = seg.baseOffset;
+      break;
+    }
+    dirty += seg.size;
+    if (seg.maxTimestamp >= 0) oldestDirty = Math.min(oldestDirty, seg.maxTimestamp);
+  }
+  if (dirty === 0 || endOffset <= firstDirty) return null;
+  const dirtyRatio = dirty / (clean + dirty);
+  const overdue = oldestDirty < now - cfg.maxCompactionLagMs;
+  if (dirtyRatio < cfg.minCleanableDirtyRatio && !overdue) return null;
+  return { log, firstDirty, endOffset, dirtyRatio };
+}
+
+/** Picks the dirtiest eligible log and cleans it. */
+export async function runCleanerPass(logs: readonly PartitionLog[], checkpointOf: (log: PartitionLog) => number): Promise<CleanResult | null> {
+  let best: CleanablePlan | null = null;
+  for (const log of logs) {
+    const plan = await planCleaning(log, checkpointOf(log)).catch(() => null);
+    if (plan !== null && (best === null || plan.dirtyRatio > best.dirtyRatio)) best = plan;
+  }
+  if (best === null) return null;
+  const plan = best;
+  return plan.log.maintain(() => cleanLog(plan));
+}
+
+async function buildOffsetMap(log: PartitionLog, firstDirty: number, endOffset: number): Promise<{ map: OffsetMap; end: number }> {
+  const map: OffsetMap = new Map();
+  const pause = slicer();
+  for (const seg of log.segments.slice(0, -1)) {
+    if (seg.baseOffset >= endOffset) break;
+    if (seg.nextOffset <= firstDirty) continue;
+    if (map.size >= MAX_MAP_KEYS) return { map, end: seg.baseOffset };
+    await pause();
+    await seg.ensureIndexes(log.fs, log.config);
+    await scanBatches(seg.handle!, seg.index!.lookup(firstDirty), seg.writtenSize, (buf, pos, size) => {
+      if (lastOffsetAt(buf, pos) >= firstDirty) addToOffsetMap(map, buf.subarray(pos, pos + size));
+    }, { validate: false, chunkBytes: CHUNK, between: pause });
+  }
+  return { map, end: endOffset };
+}
+
+/** Cleans [logStart, plan.endOffset) of the log. Runs under the log's maintenance lock. */
+export async function cleanLog(plan: CleanablePlan): Promise<CleanResult> {
+  const { log } = plan;
+  const { map, end } = await buildOffsetMap(log, plan.firstDirty, plan.endOffset);
+  const stats: CleanResult = { log, cleanedTo: end, recordsRemoved: 0, batchesRemoved: 0 };
+  const ctx = { map, now: log.clock.now(), deleteRetentionMs: log.config.deleteRetentionMs };
+  const eligible = log.segments.slice(0, -1).filter((s) => s.nextOffset <= end && !s.deleted);
+  // Groups of consecutive segments whose combined size fits segment.bytes.
+  const groups: LogSegment[][] = [];
+  for (const seg of eligible) {
+    const g = groups[groups.length - 1];
+    const size = g?.reduce((n, s) => n + s.size, 0) ?? 0;
+    if (g !== undefined && size + seg.size <= log.config.segmentBytes) g.push(seg);
+    else groups.push([seg]);
+  }
+  for (const group of groups) {
+    if (log.isOffline) {
+      stats.cleanedTo = plan.firstDirty; // unfinished: the same dirty range next time
+      break;
+    }
+    await cleanGroup(log, group, ctx, stats);
+  }
+  return stats;
+}
+
+async function cleanGroup(log: PartitionLog, group: LogSegment[], ctx: { map: OffsetMap; now: number; deleteRetentionMs: number }, stats: RewriteStats): Promise<void> {
+  const { fs, config } = log;
+  const first = group[0];
+  const last = group[group.length - 1];
+  const out = new LogSegment(log.dir, first.baseOffset, first.createdMs);
+  out.resetIndexes(config);
+  const cleanedPath = out.logPath + CLEANED_SUFFIX;
+  const h = await fs.open(cleanedPath, 'w+');
+  out.handle = h;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let written = 0;
+  const drain = async (): Promise<void> => {
+    if (pendingBytes === 0) return;
+    const bufs = pending;
+    pending = [];
+    await h.writev(bufs, written);
+    written += pendingBytes;
+    pendingBytes = 0;
+  };
+  const pause = slicer();
+  const keep = (bytes: Buffer): void => {
+    out.track(baseOffsetAt(bytes, 0), lastOffsetAt(bytes, 0), maxTimestampAt(bytes, 0), bytes.length, config.indexIntervalBytes);
+    pending.push(bytes);
+    pendingBytes += bytes.length;
+  };
+  let droppedLast: Buffer | null = null;
+  try {
+    for (const seg of group) {
+      await pause();
+      await seg.ensureIndexes(fs, config);
+      await scanBatches(seg.handle!, 0, seg.writtenSize, (buf, pos, size) => {
+        const batch = buf.subarray(pos, pos + size);
+        const kept = rewriteBatch(batch, ctx, stats);
+        // Copies: the scan buffer is reused after this call.
+        droppedLast = kept === null ? Buffer.from(batch.subarray(0, RECORDS)) : null;
+        if (kept !== null) keep(kept.buffer === buf.buffer ? Buffer.from(kept) : kept);
+      }, { validate: false, chunkBytes: CHUNK, between: async () => {
+        if (pendingBytes >= CHUNK) await drain();
+        await pause();
+      } });
+    }
+    if (droppedLast !== null) keep(emptyBatchLike(droppedLast));
+    await drain();
+    await h.datasync();
+  } catch (err) {
+    await h.close().catch(() => {});
+    await fs.rm(cleanedPath).catch(() => {});
+    throw err;
+  }
+  if (log.isOffline || group.some((s) => s.deleted)) {
+    // The log changed under us (deleted, truncated, offline): abandon this output.
+    await out.close();
+    await fs.rm(cleanedPath).catch(() => {});
+    return;
+  }
+  out.size = out.writtenSize = written;
+  out.nextOffset = last.nextOffset;
+  out.dirSynced = true;
+  out.seal();
+  // Swap: from the rename to .swap on, recovery completes the replacement.
+  const swapPath = out.logPath + SWAP_SUFFIX;
+  await fs.rename(cleanedPath, swapPath);
+  await fs.syncDir(log.dir);
+  // A new array, never an in-place edit: readers iterate the list they started with.
+  const at = log.segments.indexOf(first);
+  log.segments = [...log.segments.slice(0, at), out, ...log.segments.slice(at + group.length)];
+  for (const s of group) await log.retirer.retire(fs, s, config.fileDeleteDelayMs);
+  await fs.rename(swapPath, out.logPath);
+  await fs.syncDir(log.dir);
+  await out.persistIndexes(fs);
+}
