@@ -1,0 +1,136 @@
+// Transactional offset commits (issue 6, KIP-98/KIP-447), written by the transactions helper as a
+// small extension of the group coordinator.
+//
+// TxnOffsetCommit writes ordinary OffsetCommit records, but in a transactional batch carrying the
+// producer's id and epoch; they stay pending — invisible to OffsetFetch — until the transaction
+// coordinator writes the transaction's marker into this __consumer_offsets partition: COMMIT
+// applies them (in order, as if just committed), ABORT drops them. Loading the partition replays
+// the same way, so a restart between the commit and the marker keeps them pending, and the
+// coordinator's re-sent marker then decides.
+import { ErrorCode } from '../protocol/errors.ts';
+import {
+  PRODUCER_ID, buildRecordBatch, decodeRecords, isControlBatch,
+} from '../protocol/record-batch.ts';
+import { ControlType, controlTypeOf, endTxnMarkerRecord } from '../protocol/records.ts';
+import type { TxnOffsetCommitRequest } from '../protocol/generated/txn-offset-commit-request.ts';
+import type { TxnOffsetCommitResponse } from '../protocol/generated/txn-offset-commit-response.ts';
+import { validateMemberEpoch } from './offset-ops.ts';
+import { createOffsetCommitValue, decodeRecord, encodeRecord, offsetCommitRecord, type CoordinatorRecord } from './records.ts';
+import { result, type Result } from './result.ts';
+import type { GroupShard } from './shard.ts';
+
+/** Offset commits of open transactions, per producer id, in commit order. */
+export class PendingTxnOffsets {
+  readonly #byProducer = new Map<bigint, CoordinatorRecord[]>();
+
+  add(producerId: bigint, r: CoordinatorRecord): void {
+    let list = this.#byProducer.get(producerId);
+    if (list === undefined) this.#byProducer.set(producerId, (list = []));
+    list.push(r);
+  }
+
+  /** Ends the producer's transaction: on commit, `apply` each pending record in order. */
+  complete(producerId: bigint, commit: boolean, apply: (r: CoordinatorRecord) => void): void {
+    const list = this.#byProducer.get(producerId);
+    this.#byProducer.delete(producerId);
+    if (commit && list !== undefined) for (const r of list) apply(r);
+  }
+
+  /** Whether an open transaction holds a commit for this partition (OffsetFetch require_stable, KIP-447). */
+  has(group: string, topic: string, partition: number): boolean {
+    for (const list of this.#byProducer.values()) {
+      for (const r of list) {
+        if (r.type === 'offset-commit' && r.key.group === group && r.key.topic === topic && r.key.partition === partition) return true;
+      }
+    }
+    return false;
+  }
+
+  get size(): number {
+    return this.#byProducer.size;
+  }
+}
+
+/**
+ * KIP-447: a commit naming a member (v3+) is checked like OffsetCommit (unknown member, stale
+ * generation, fenced static member); an anonymous one (generation -1, no member) is accepted.
+ */
+function validateTxnCommit(shard: GroupShard, req: TxnOffsetCommitRequest): number {
+  if (req.generationId < 0 && req.memberId === '' && req.groupInstanceId === null) return ErrorCode.NONE;
+  const g = shard.groups.get(req.groupId);
+  if (g === undefined) return ErrorCode.ILLEGAL_GENERATION;
+  if (g.type === 'consumer') return validateMemberEpoch(g, req.memberId, req.generationId);
+  if (req.groupInstanceId !== null) {
+    const owner = g.staticMembers.get(req.groupInstanceId);
+    if (owner !== undefined && owner !== req.memberId) return ErrorCode.FENCED_INSTANCE_ID;
+  }
+  if (!g.members.has(req.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+  if (req.generationId !== g.generationId) return ErrorCode.ILLEGAL_GENERATION;
+  return ErrorCode.NONE;
+}
+
+/** TxnOffsetCommit (key 28) against one shard: the records to write transactionally, and the answer. */
+export function txnCommitOffsets(shard: GroupShard, req: TxnOffsetCommitRequest, version: number): Result<TxnOffsetCommitResponse> {
+  const { config, timer, topics } = shard.env;
+  const groupError = validateTxnCommit(shard, req);
+  const now = BigInt(timer.now());
+  const records: CoordinatorRecord[] = [];
+  const response: TxnOffsetCommitResponse = { throttleTimeMs: 0, topics: [] };
+  for (const t of req.topics) {
+    const topic = topics.byName(t.name);
+    response.topics.push({
+      name: t.name,
+      partitions: t.partitions.map((p) => {
+        let errorCode: number = groupError;
+        if (errorCode === ErrorCode.NONE) {
+          if (topic === undefined || p.partitionIndex < 0 || p.partitionIndex >= topic.numPartitions) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          else if (p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata) > config.offsetMetadataMaxBytes) errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+        }
+        if (errorCode === ErrorCode.NONE) {
+          records.push(offsetCommitRecord(req.groupId, t.name, p.partitionIndex, createOffsetCommitValue({
+            offset: p.committedOffset,
+            leaderEpoch: version >= 2 ? p.committedLeaderEpoch : -1,
+            metadata: p.committedMetadata ?? '',
+            commitTimestamp: now,
+            expireTimestamp: -1n,
+          })));
+        }
+        return { partitionIndex: p.partitionIndex, errorCode };
+      }),
+    });
+  }
+  return result(response, records);
+}
+
+/** The transactional batch that carries a TxnOffsetCommit's records. */
+export function txnOffsetBatch(records: readonly CoordinatorRecord[], producerId: bigint, producerEpoch: number, now: number): Buffer {
+  return buildRecordBatch({
+    records: records.map((r) => ({ ...encodeRecord(r), timestamp: now })),
+    producerId, producerEpoch, baseSequence: -1, transactional: true, baseTimestamp: now,
+  });
+}
+
+/** The COMMIT/ABORT control batch for this partition. */
+export function txnMarkerBatch(producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number, now: number): Buffer {
+  return buildRecordBatch({
+    records: [endTxnMarkerRecord(commit, coordinatorEpoch, now)],
+    producerId, producerEpoch, baseSequence: -1, transactional: true, control: true, baseTimestamp: now,
+  });
+}
+
+/** Load-time replay of a transactional batch (offset commits) or a marker (its decision). */
+export function replayTransactionalBatch(shard: GroupShard, pending: PendingTxnOffsets, batch: Buffer): void {
+  const producerId = batch.readBigInt64BE(PRODUCER_ID);
+  if (isControlBatch(batch, 0)) {
+    for (const rec of decodeRecords(batch)) {
+      const type = controlTypeOf(rec.key);
+      if (type === ControlType.Commit || type === ControlType.Abort) pending.complete(producerId, type === ControlType.Commit, (r) => shard.replay(r));
+    }
+    return;
+  }
+  for (const rec of decodeRecords(batch)) {
+    if (rec.key === null) continue;
+    const r = decodeRecord(rec.key, rec.value);
+    if (r !== null) pending.add(producerId, r);
+  }
+}
