@@ -9,9 +9,11 @@
 // What one client can make the broker hold is bounded: a new frame is taken only while fewer than
 // maxInFlight requests are unanswered, their request bytes are below one maximum frame, and the
 // response bytes waiting for the client (in the socket, or finished behind an earlier unfinished
-// response) are below maxBufferedResponseBytes. Otherwise the socket is paused, so the kernel's
-// receive window pushes back on the client, and reading resumes when the condition clears. Frames
-// already read stay in `chunks` (at most one socket read beyond the frame being assembled).
+// response) are below maxBufferedResponseBytes. Otherwise the connection is blocked: frames wait
+// unread, and once UNREAD_HIGH_WATER bytes wait the socket is paused, so the kernel's receive
+// window pushes back on the client. Taking resumes when the condition clears. (Reading is not
+// paused at once, so a connection at its in-flight cap does not pause and resume the socket for
+// every request.)
 import type { Socket } from 'node:net';
 import { Reader, ProtocolError } from '../protocol/reader.ts';
 import { Writer } from '../protocol/writer.ts';
@@ -42,11 +44,16 @@ export interface ConnectionState {
   socketBufferedBytes: number;
   /** Request bytes read from the socket but not yet taken as a frame. */
   unreadRequestBytes: number;
-  paused: boolean;
+  /** No new frame is taken until in-flight requests or buffered responses drain. */
+  blocked: boolean;
+  /** The socket is not being read (blocked, with UNREAD_HIGH_WATER bytes or more unread). */
+  readingPaused: boolean;
   authenticated: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Unread request bytes a blocked connection keeps reading before it pauses the socket. */
+export const UNREAD_HIGH_WATER = 256 * 1024;
 
 export class Connection {
   readonly info: ConnectionInfo & ConnectionAuth;
@@ -62,7 +69,8 @@ export class Connection {
   private inFlightBytes = 0;
   private queuedResponseBytes = 0;
   private readonly maxBufferedResponseBytes: number;
-  private paused = false;
+  private blocked = false;
+  private readingPaused = false;
   private pumping = false;
   private authenticated: boolean;
   private maxFrameBytes: number;
@@ -94,7 +102,11 @@ export class Connection {
     };
     socket.setNoDelay(true);
     if (limits.idleTimeoutMs > 0) {
-      socket.setTimeout(limits.idleTimeoutMs, () => this.close('idle timeout (connections.max.idle.ms)'));
+      // A connection the broker still owes an answer (a long poll, a join waiting for its group) is
+      // not idle; writing that answer re-arms the timer.
+      socket.setTimeout(limits.idleTimeoutMs, () => {
+        if (this.queue.length === 0) this.close('idle timeout (connections.max.idle.ms)');
+      });
     }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
@@ -119,7 +131,7 @@ export class Connection {
 
   /** True when a frame has been arriving for longer than the receive timeout (slow sender). */
   receiveExpired(now: number): boolean {
-    return this.receiveStartedAt >= 0 && !this.paused && this.limits.receiveTimeoutMs > 0
+    return this.receiveStartedAt >= 0 && !this.blocked && this.limits.receiveTimeoutMs > 0
       && now - this.receiveStartedAt > this.limits.receiveTimeoutMs;
   }
 
@@ -130,7 +142,8 @@ export class Connection {
       queuedResponseBytes: this.queuedResponseBytes,
       socketBufferedBytes: this.socket.writableLength,
       unreadRequestBytes: this.buffered,
-      paused: this.paused,
+      blocked: this.blocked,
+      readingPaused: this.readingPaused,
       authenticated: this.authenticated,
     };
   }
@@ -163,9 +176,10 @@ export class Connection {
     try {
       while (!this.closed) {
         if (this.mustWait()) {
-          this.pause();
+          this.blocked = true;
           break;
         }
+        this.blocked = false;
         if (this.frameSize < 0) {
           if (this.buffered < 4) break;
           const size = this.peekInt32();
@@ -184,6 +198,12 @@ export class Connection {
       }
     } finally {
       this.pumping = false;
+    }
+    const hold = this.blocked && this.buffered >= UNREAD_HIGH_WATER;
+    if (hold !== this.readingPaused && !this.closed) {
+      this.readingPaused = hold;
+      if (hold) this.socket.pause();
+      else this.socket.resume();
     }
     // The receive deadline runs from the first byte of an unfinished frame.
     if (this.buffered === 0 && this.frameSize < 0) this.receiveStartedAt = -1;
@@ -337,22 +357,14 @@ export class Connection {
       for (const c of slot.chunks) this.socket.write(c);
     }
     if (wrote) this.socket.uncork();
-    if (this.mustWait()) this.pause();
-    else this.maybeResume();
+    this.maybeResume();
   }
 
-  private pause(): void {
-    if (this.paused) return;
-    this.paused = true;
-    this.socket.pause();
-  }
-
+  /** Takes frames again once a blocked connection has drained enough. */
   private maybeResume(): void {
-    if (!this.paused || this.closed || this.mustWait()) return;
-    this.paused = false;
+    if (!this.blocked || this.closed || this.mustWait()) return;
     // Time spent waiting on the broker or on the client's reads is not the sender's fault.
     if (this.receiveStartedAt >= 0) this.receiveStartedAt = performance.now();
-    this.socket.resume();
     try {
       this.pump();
     } catch (e) {

@@ -1,4 +1,5 @@
 import type { BrokerConfig } from '../config/broker-config.ts';
+import { parseConnectionOverrides } from '../config/keys-server.ts';
 // The broker's view of its configuration: the handful of typed values the request path reads, taken
 // once from the parsed config so hot paths don't look keys up.
 
@@ -23,6 +24,15 @@ export interface BrokerSettings {
   maxBufferedResponseBytes: number;
   idleTimeoutMs: number;
   maxConnections: number;
+  /** max.connections.per.ip and its per-address overrides (normalized IPs). */
+  maxConnectionsPerIp: number;
+  maxConnectionsPerIpOverrides: ReadonlyMap<string, number>;
+  /** Frame limit before authentication (sasl.server.max.receive.size). */
+  maxUnauthenticatedRequestBytes: number;
+  /** The client listener requires SASL: connections start unauthenticated. */
+  requireAuthentication: boolean;
+  /** A started frame must be complete within this (slow senders); 0 disables. */
+  receiveTimeoutMs: number;
   /** Brook's durability default: acks=all is answered only after fdatasync (group commit). */
   fsyncAcksAll: boolean;
 }
@@ -45,6 +55,11 @@ export const defaultSettings: BrokerSettings = {
   maxBufferedResponseBytes: 64 * 1024 * 1024,
   idleTimeoutMs: 600_000,
   maxConnections: 2_147_483_647,
+  maxConnectionsPerIp: 2_147_483_647,
+  maxConnectionsPerIpOverrides: new Map(),
+  maxUnauthenticatedRequestBytes: 524_288,
+  requireAuthentication: false,
+  receiveTimeoutMs: 30_000,
   fsyncAcksAll: true,
 };
 
@@ -56,6 +71,7 @@ export function settingsFromConfig(config: BrokerConfig): BrokerSettings {
   if (listener === undefined) throw new Error('no client listener configured');
   const advertised = config.advertisedListeners.find((l) => l.name === listener.name) ?? listener;
   const idle = config.get('connections.max.idle.ms');
+  const protocol = config.securityProtocolMap.get(listener.name) ?? listener.name;
   return {
     nodeId: config.nodeId,
     host: listener.host === '' ? '0.0.0.0' : listener.host,
@@ -70,10 +86,15 @@ export function settingsFromConfig(config: BrokerConfig): BrokerSettings {
     autoCreateTopics: config.get('auto.create.topics.enable'),
     deleteTopicEnable: config.get('delete.topic.enable'),
     maxRequestBytes: config.get('socket.request.max.bytes'),
-    maxInFlightPerConnection: defaultSettings.maxInFlightPerConnection,
-    maxBufferedResponseBytes: defaultSettings.maxBufferedResponseBytes,
+    maxInFlightPerConnection: config.get('brook.connection.max.in.flight.requests'),
+    maxBufferedResponseBytes: config.get('brook.connection.max.buffered.response.bytes'),
     idleTimeoutMs: idle < 0 ? 0 : idle,
     maxConnections: config.get('max.connections'),
+    maxConnectionsPerIp: config.get('max.connections.per.ip'),
+    maxConnectionsPerIpOverrides: parseConnectionOverrides(config.get('max.connections.per.ip.overrides')),
+    maxUnauthenticatedRequestBytes: config.get('sasl.server.max.receive.size'),
+    requireAuthentication: protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL',
+    receiveTimeoutMs: config.get('brook.connection.receive.timeout.ms'),
     fsyncAcksAll: config.fsyncAcksAll,
   };
 }

@@ -6,6 +6,7 @@ import {
   atLeast, bool, int, InvalidValue, list, listOf, long, string,
   type Validator, INT_MAX,
 } from './config-def.ts';
+import { isIP } from 'node:net';
 import { parseBootstrapServers, parseListeners, parseSecurityProtocolMap, parseVoters } from './listeners.ts';
 
 const via = (parse: (items: readonly string[]) => unknown): Validator<readonly string[]> => (v) => {
@@ -17,6 +18,30 @@ const via = (parse: (items: readonly string[]) => unknown): Validator<readonly s
     throw e;
   }
 };
+
+/** An IPv4-mapped IPv6 address (::ffff:a.b.c.d, how a dual-stack socket reports IPv4 peers) as a.b.c.d. */
+export function normalizeIp(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address.toLowerCase();
+}
+
+/**
+ * max.connections.per.ip.overrides entries, `ip:count` (IPv6 as `[addr]:count`). Kafka also takes
+ * host names and resolves them; Brook matches IP addresses only, so a config value never causes a
+ * DNS lookup.
+ */
+export function parseConnectionOverrides(items: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const item of items) {
+    const at = item.lastIndexOf(':');
+    let host = at < 0 ? '' : item.slice(0, at).trim();
+    const count = at < 0 ? '' : item.slice(at + 1).trim();
+    if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+    if (isIP(host) === 0) throw new InvalidValue(`"${item}" is not ip:count (host names are not resolved; give the IP address)`);
+    if (!/^\d+$/.test(count) || Number(count) > INT_MAX) throw new InvalidValue(`"${item}" has no connection count after the last ':'`);
+    out.set(normalizeIp(host), Number(count));
+  }
+  return out;
+}
 
 const clusterIdShape: Validator<string> = (v) =>
   /^[A-Za-z0-9_-]{22}$/.test(v) && Buffer.from(v, 'base64url').length === 16
@@ -151,15 +176,35 @@ export const SERVER_KEYS = {
   }),
   'max.connections.per.ip': int({
     default: INT_MAX, validate: atLeast(0), dynamic: true,
-    doc: 'Most connections open at once from one IP address.',
+    doc: 'Most connections open at once from one IP address; further ones are closed as soon as they are accepted.',
+  }),
+  'max.connections.per.ip.overrides': list({
+    default: [], validate: via(parseConnectionOverrides), dynamic: true,
+    doc: 'Per-address exceptions to max.connections.per.ip, as ip:count pairs (e.g. 127.0.0.1:200,[::1]:200); Brook takes IP addresses only and never resolves host names.',
   }),
   'connections.max.idle.ms': long({
     default: 600000, validate: atLeast(1),
-    doc: 'A connection with no request for this long is closed.',
+    doc: 'A connection with no bytes read or written for this long is closed.',
+  }),
+  'sasl.server.max.receive.size': int({
+    default: 524288, validate: atLeast(1),
+    doc: 'Largest request frame accepted from a connection that has not authenticated yet (only on listeners that require SASL).',
+  }),
+  'brook.connection.receive.timeout.ms': long({
+    default: 30000, validate: atLeast(1),
+    doc: 'Brook: once the first byte of a request frame has arrived, the whole frame must arrive within this time, else the connection is closed (slow senders).',
+  }),
+  'brook.connection.max.in.flight.requests': int({
+    default: 100, validate: atLeast(1),
+    doc: 'Brook: requests one connection may have read but not yet answered; the broker stops reading that connection at this count.',
+  }),
+  'brook.connection.max.buffered.response.bytes': int({
+    default: 67108864, validate: atLeast(1),
+    doc: 'Brook: response bytes waiting for one client to read them; above this the broker stops reading that connection\'s requests.',
   }),
   'queued.max.requests': int({
-    default: 500, validate: atLeast(1),
-    doc: 'Requests read but not yet answered, over all connections, before the broker stops reading.',
+    default: 500, validate: atLeast(1), ignored: true,
+    doc: 'Accepted for Kafka compatibility and ignored: Brook bounds work per connection (brook.connection.max.in.flight.requests) rather than with one shared queue.',
   }),
   'num.network.threads': int({
     default: 3, validate: atLeast(1), ignored: true,
