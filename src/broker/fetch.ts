@@ -2,9 +2,16 @@
 // response and per-partition byte limits (the first batch found is returned whole even when it is
 // larger, as Kafka does, so a consumer can always make progress), and long-polls: when fewer than
 // min.bytes are available it waits for an append on any fetched partition or max.wait.ms.
+// read_committed (KIP-98) reads only below the last stable offset — the first offset of the
+// earliest open transaction — and lists the aborted transactions overlapping the returned batches
+// (producer id, first offset) so the consumer drops their records; control batches go out as they
+// are and clients skip them.
 import { ErrorCode } from '../protocol/errors.ts';
 import { convertV2ToLegacy } from '../protocol/legacy-message-set.ts';
+import { batchSizeAt, lastOffsetOf } from '../protocol/record-batch.ts';
 import type { Broker } from './broker.ts';
+
+export const READ_COMMITTED = 1;
 
 export interface FetchTarget {
   topic: string;
@@ -20,11 +27,20 @@ export interface FetchResult {
   lastStableOffset: number;
   logStartOffset: number;
   records: Buffer;
+  /** read_committed only: aborted transactions overlapping `records`. */
+  abortedTransactions: { producerId: bigint; firstOffset: bigint }[] | null;
+}
+
+/** Offset just past the last whole batch of `records` (which starts at or after `from`). */
+function endOfBatches(records: Buffer, from: number): number {
+  let end = from;
+  for (let pos = 0; pos + 61 <= records.length; pos += batchSizeAt(records, pos)) end = lastOffsetOf(records, pos) + 1;
+  return end;
 }
 
 const EMPTY = Buffer.alloc(0);
 
-async function readOnce(broker: Broker, targets: FetchTarget[], maxBytes: number, apiVersion: number): Promise<{ results: FetchResult[]; bytes: number; errors: boolean }> {
+async function readOnce(broker: Broker, targets: FetchTarget[], maxBytes: number, apiVersion: number, isolation: number): Promise<{ results: FetchResult[]; bytes: number; errors: boolean }> {
   let budget = maxBytes;
   let bytes = 0;
   let errors = false;
@@ -33,20 +49,23 @@ async function readOnce(broker: Broker, targets: FetchTarget[], maxBytes: number
     const { errorCode, log } = broker.leaderLog(target.topic, target.partition);
     if (log === null) {
       errors = true;
-      results.push({ target, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY });
+      results.push({ target, errorCode, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: EMPTY, abortedTransactions: null });
       continue;
     }
     const hw = log.highWatermark;
-    const base = { target, highWatermark: hw, lastStableOffset: hw, logStartOffset: log.logStartOffset };
+    const lso = broker.txn.lastStableOffset(log);
+    const committed = isolation === READ_COMMITTED;
+    const limit = committed ? lso : hw;
+    const base = { target, highWatermark: hw, lastStableOffset: lso, logStartOffset: log.logStartOffset, abortedTransactions: null };
     if (target.fetchOffset < log.logStartOffset || target.fetchOffset > log.logEndOffset) {
       errors = true;
       results.push({ ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY });
       continue;
     }
     let records: Buffer = EMPTY;
-    if (target.fetchOffset < hw && budget > 0) {
+    if (target.fetchOffset < limit && budget > 0) {
       try {
-        const read = await log.read(target.fetchOffset, Math.min(target.partitionMaxBytes, budget), { maxOffset: hw, minOneBatch: bytes === 0 });
+        const read = await log.read(target.fetchOffset, Math.min(target.partitionMaxBytes, budget), { maxOffset: limit, minOneBatch: bytes === 0 });
         if (read.outOfRange) {
           errors = true;
           results.push({ ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY });
@@ -60,10 +79,11 @@ async function readOnce(broker: Broker, targets: FetchTarget[], maxBytes: number
         continue;
       }
     }
+    const aborted = committed && records.length > 0 ? broker.txn.abortedTransactions(log, target.fetchOffset, endOfBatches(records, target.fetchOffset)) : null;
     if (apiVersion < 4 && records.length > 0) records = convertV2ToLegacy(records, apiVersion < 2 ? 0 : 1);
     budget -= records.length;
     bytes += records.length;
-    results.push({ ...base, errorCode: 0, records });
+    results.push({ ...base, errorCode: 0, records, abortedTransactions: aborted });
   }
   return { results, bytes, errors };
 }
@@ -94,12 +114,12 @@ function waitForData(broker: Broker, targets: FetchTarget[], seen: number[], ms:
 export async function fetchPartitions(
   broker: Broker,
   targets: FetchTarget[],
-  opts: { maxBytes: number; minBytes: number; maxWaitMs: number; apiVersion: number },
+  opts: { maxBytes: number; minBytes: number; maxWaitMs: number; apiVersion: number; isolationLevel?: number },
 ): Promise<FetchResult[]> {
   const deadline = Date.now() + Math.max(0, opts.maxWaitMs);
   while (true) {
     const seen = targets.map((t) => broker.logs.get(t.topic, t.partition)?.highWatermark ?? -1);
-    const { results, bytes, errors } = await readOnce(broker, targets, opts.maxBytes, opts.apiVersion);
+    const { results, bytes, errors } = await readOnce(broker, targets, opts.maxBytes, opts.apiVersion, opts.isolationLevel ?? 0);
     const remaining = deadline - Date.now();
     if (bytes >= opts.minBytes || errors || remaining <= 0 || targets.length === 0) return results;
     await waitForData(broker, targets, seen, remaining);

@@ -1,6 +1,9 @@
 // Validation and append of one partition's records for Produce. Runs synchronously up to the
 // append (offsets are assigned in arrival order, so pipelined requests keep their order); the
-// caller awaits `done` only when acks != 0.
+// caller awaits `done` only when acks != 0. Batches with a producer id (idempotent and
+// transactional producers, KIP-98) are checked against the partition's producer state first: a
+// retry of one of the producer's last 5 batches is answered with its original offsets and not
+// appended again; epochs, sequences and transaction membership are enforced (issue 6).
 import { ErrorCode } from '../protocol/errors.ts';
 import {
   MAGIC, batchSizeAt, baseTimestampOf, maxTimestampOf,
@@ -10,6 +13,9 @@ import { KafkaError } from '../protocol/errors.ts';
 import { convertLegacyToV2 } from '../protocol/legacy-message-set.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import type { TopicSettings } from './topic-settings.ts';
+import { checkProduce, hasProducerBatches, type TxnVerifier } from '../txn/produce-check.ts';
+import type { ProducerStates } from '../txn/producer-states.ts';
+import type { BatchMeta } from '../txn/producer-state.ts';
 
 export interface AppendOutcome {
   errorCode: number;
@@ -54,10 +60,28 @@ function validate(records: Buffer, settings: TopicSettings, now: number): Append
   return null;
 }
 
+/**
+ * A retry of a batch already in the log: its first offset, once the original is as durable as this
+ * request asks (the original may still be in flight through the append pipeline).
+ */
+function duplicateOutcome(log: PartitionLog, batch: BatchMeta, acks: number, sync: boolean): AppendOutcome {
+  const end = batch.lastOffset + 1;
+  const settled = end <= log.highWatermark && (!sync || end <= log.recoveryPoint);
+  return {
+    errorCode: 0, errorMessage: null, baseOffset: batch.firstOffset, logAppendTime: -1, logStartOffset: log.logStartOffset,
+    done: settled || acks === 0 ? null : log.flush(),
+  };
+}
+
 export function appendToPartition(
   log: PartitionLog,
   input: Buffer | null,
-  opts: { settings: TopicSettings; apiVersion: number; acks: number; leaderEpoch: number; fsyncAcksAll: boolean; now: number },
+  opts: {
+    settings: TopicSettings; apiVersion: number; acks: number; leaderEpoch: number; fsyncAcksAll: boolean; now: number;
+    producers: ProducerStates;
+    /** Set when the request names a transactional id: may this producer write here in its transaction? */
+    verify: TxnVerifier | null;
+  },
 ): AppendOutcome {
   if (input === null || input.length === 0) return fail(ErrorCode.INVALID_RECORD, 'no records', log);
   let records = input;
@@ -74,16 +98,23 @@ export function appendToPartition(
     invalid.logStartOffset = log.logStartOffset;
     return invalid;
   }
+  const state = opts.producers.stateFor(log);
+  if (state === null) return fail(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the partition\'s producer state is loading', log);
+  const sync = opts.acks === -1 && opts.fsyncAcksAll;
+  const idempotent = hasProducerBatches(records);
+  if (idempotent) {
+    const c = checkProduce(state, records, log.logEndOffset, opts.verify);
+    if (c.kind === 'error') return fail(c.errorCode, c.message, log);
+    if (c.kind === 'duplicate') return duplicateOutcome(log, c.batch, opts.acks, sync);
+  }
   let logAppendTime = -1;
   if (opts.settings.timestampType === 'LogAppendTime') {
     logAppendTime = opts.now;
     for (let pos = 0; pos < records.length; pos += batchSizeAt(records, pos)) setLogAppendTime(records, pos, opts.now);
   }
   try {
-    const { baseOffset, done } = log.append(records, {
-      leaderEpoch: opts.leaderEpoch,
-      sync: opts.acks === -1 && opts.fsyncAcksAll,
-    });
+    const { baseOffset, done } = log.append(records, { leaderEpoch: opts.leaderEpoch, sync });
+    opts.producers.afterAppend(log, records, idempotent);
     return { errorCode: 0, errorMessage: null, baseOffset, logAppendTime, logStartOffset: log.logStartOffset, done };
   } catch (e) {
     return fail(ErrorCode.KAFKA_STORAGE_ERROR, (e as Error).message, log);

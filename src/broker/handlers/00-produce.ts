@@ -3,8 +3,10 @@
 // record batches, validated (CRC32C, sizes, counts) and appended as received with the base offset
 // and leader epoch patched in place. Every partition is appended synchronously, in request order;
 // acks=0 gets no response, acks=1 is answered once the bytes are written, acks=-1 once they are
-// also fdatasync'ed (brook.fsync.acks.all, group commit). Not yet: idempotent/transactional
-// producer state (issue 6), replication to followers (single replica).
+// also fdatasync'ed (brook.fsync.acks.all, group commit). Batches with a producer id are
+// de-duplicated and checked (epoch, sequence; transactional batches only into partitions added to
+// the producer's ongoing transaction) against the partition's producer state (src/txn, issue 6).
+// Not yet: replication to followers (single replica).
 import { defineHandler } from '../handler.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { appendToPartition, type AppendOutcome } from '../produce.ts';
@@ -51,6 +53,8 @@ export default defineHandler(0, 0, 11, (req, ctx) => {
             leaderEpoch: target.leaderEpoch,
             fsyncAcksAll: broker.settings.fsyncAcksAll,
             now,
+            producers: broker.txn.producers,
+            verify: broker.txn.verifier(req.transactionalId, topic.name, pd.index),
           });
         }
       }

@@ -1,19 +1,17 @@
 // Fetch (key 1), versions 0–12 (13+ address topics by id: not advertised yet).
 // Long poll (max.wait.ms / min.bytes), response and partition byte limits, fetch sessions (KIP-227,
-// v7+), isolation_level accepted: read_committed reads up to the last stable offset, which equals
-// the high watermark until transactions exist. v0–3 get magic 0/1 message sets (down-converted).
+// v7+), isolation_level (v4+): read_committed reads below the last stable offset and gets the
+// aborted transactions of what it read (issue 6). v0–3 get magic 0/1 message sets (down-converted).
 // Clients may not pose as followers (CVE-2018-1288): a replica id ≥ 0 is refused until replication
 // exists. v12+: a partition without data gets an empty, non-null records field.
 import { defineHandler } from '../handler.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
-import { fetchPartitions, type FetchTarget, type FetchResult } from '../fetch.ts';
+import { fetchPartitions, READ_COMMITTED, type FetchTarget, type FetchResult } from '../fetch.ts';
 import { sessionKey, type FetchSession } from '../fetch-sessions.ts';
 import {
   createFetchResponse, createFetchableTopicResponse, createPartitionData, type FetchableTopicResponse,
 } from '../../protocol/generated/fetch-response.ts';
 import type { FetchRequest } from '../../protocol/generated/fetch-request.ts';
-
-const READ_COMMITTED = 1;
 
 function requestTargets(req: FetchRequest): FetchTarget[] {
   const out: FetchTarget[] = [];
@@ -48,7 +46,7 @@ function buildResponse(results: FetchResult[], version: number, isolation: numbe
       highWatermark: BigInt(r.highWatermark),
       lastStableOffset: BigInt(r.lastStableOffset),
       logStartOffset: BigInt(r.logStartOffset),
-      abortedTransactions: version >= 4 && isolation === READ_COMMITTED ? [] : null,
+      abortedTransactions: version >= 4 && isolation === READ_COMMITTED ? (r.abortedTransactions ?? []) : null,
       preferredReadReplica: -1,
       records: r.records,
     }));
@@ -108,6 +106,7 @@ export default defineHandler(1, 0, 12, async (req, ctx) => {
     minBytes: req.minBytes,
     maxWaitMs: req.maxWaitMs,
     apiVersion: version,
+    isolationLevel: version >= 4 ? req.isolationLevel : 0,
   });
   return createFetchResponse({
     sessionId: session?.id ?? 0,

@@ -17,7 +17,7 @@ const MAX_TIMESTAMP = -3n;
 const EARLIEST_LOCAL = -4n;
 const EARLIEST_TIERED = -5n;
 
-async function lookup(broker: Broker, topic: string, partition: number, timestamp: bigint, version: number): Promise<ListOffsetsPartitionResponse> {
+async function lookup(broker: Broker, topic: string, partition: number, timestamp: bigint, version: number, isolation: number): Promise<ListOffsetsPartitionResponse> {
   const res = createListOffsetsPartitionResponse({ partitionIndex: partition, timestamp: -1n, offset: -1n, leaderEpoch: -1 });
   const { errorCode, log, leaderEpoch } = broker.leaderLog(topic, partition);
   if (log === null) {
@@ -27,7 +27,7 @@ async function lookup(broker: Broker, topic: string, partition: number, timestam
   res.leaderEpoch = leaderEpoch;
   try {
     if (timestamp === LATEST) {
-      res.offset = BigInt(log.highWatermark);
+      res.offset = BigInt(isolation === 1 ? broker.txn.lastStableOffset(log) : log.highWatermark);
     } else if (timestamp === EARLIEST || timestamp === EARLIEST_LOCAL || timestamp === EARLIEST_TIERED) {
       res.offset = BigInt(log.logStartOffset);
     } else if (timestamp === MAX_TIMESTAMP) {
@@ -60,7 +60,7 @@ export default defineHandler(2, 0, 9, async (req, ctx) => {
     name: t.name,
     partitions: await Promise.all(t.partitions.map((p) => duplicate(t.name, p.partitionIndex)
       ? createListOffsetsPartitionResponse({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.INVALID_REQUEST, timestamp: -1n, offset: -1n, leaderEpoch: -1 })
-      : lookup(ctx.broker, t.name, p.partitionIndex, p.timestamp, ctx.apiVersion))),
+      : lookup(ctx.broker, t.name, p.partitionIndex, p.timestamp, ctx.apiVersion, ctx.apiVersion >= 2 ? req.isolationLevel : 0))),
   })));
   return createListOffsetsResponse({ topics });
 });
