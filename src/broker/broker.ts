@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { LogManager } from '../storage/log-manager.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import { Controller } from '../controller/controller.ts';
-import { FileMetadataLog, METADATA_PARTITION_DIR } from '../controller/file-metadata-log.ts';
 import { randomClusterId, randomUuid, uuidToKafkaString } from '../controller/ids.ts';
 import { ensureMetaProperties } from '../config/meta-properties.ts';
 import type { MetadataImage, TopicImage } from '../controller/image.ts';
@@ -18,6 +17,8 @@ import { resolveTopicSettings } from './topic-settings-resolve.ts';
 import type { BrokerConfig } from '../config/broker-config.ts';
 import { schemaFor } from './config-describe.ts';
 import { GroupCoordinator } from '../group/coordinator.ts'; // groups (issue 5)
+import { Transactions } from '../txn/transactions.ts'; // transactions (issue 6)
+import { ClusterNode, clusterIdFromVoters } from './cluster-node.ts'; // cluster (issue 4)
 
 export class Broker {
   readonly settings: BrokerSettings;
@@ -28,6 +29,10 @@ export class Broker {
   readonly fetchSessions = new FetchSessionCache(1000);
   /** The group coordinator (issue 5); set by startBrokerWithSettings once the first image is applied. */
   groups!: GroupCoordinator;
+  /** Producer state, producer ids and the transaction coordinator (issue 6); set by startBrokerWithSettings. */
+  txn!: Transactions;
+  /** The metadata quorum, controller listener and broker lifecycle (issue 4); set by startBrokerWithSettings. */
+  cluster!: ClusterNode;
   readonly log: (line: string) => void;
   private topicSettingsCache = new Map<string, TopicSettings>();
   private applying: Promise<void> = Promise.resolve();
@@ -44,9 +49,10 @@ export class Broker {
     return this.controller.image;
   }
 
-  /** The node clients should treat as the controller (single node: ourselves). */
+  /** The node clients should treat as the controller: the active controller, else this node. */
   controllerId(): number {
-    return this.settings.nodeId;
+    const active = this.controller.activeControllerId();
+    return active >= 0 ? active : this.settings.nodeId;
   }
 
   now(): number {
@@ -98,7 +104,17 @@ export class Broker {
     return { errorCode: 0, log, topic: t, leaderEpoch: p.leaderEpoch };
   }
 
-  /** Brings local logs in line with the image: create logs for our replicas, delete removed topics. */
+  /** Topic name → id of every topic in the last image applied to the logs. */
+  private appliedTopics = new Map<string, string>();
+  private reportedStrays = new Set<string>();
+
+  /**
+   * Brings local logs in line with the image: creates logs for our replicas, deletes the logs of
+   * topics that an applied image had and this one removed (or replaced by a new topic id). A log
+   * whose topic no applied image has ever named is kept and reported, never deleted: an image may
+   * lag behind the metadata log (a restarting node replaying it), and deleting data on the say-so of
+   * an incomplete image would lose acknowledged records.
+   */
   async applyImage(image: MetadataImage): Promise<void> {
     this.topicSettingsCache.clear();
     const wanted = new Set<string>();
@@ -108,13 +124,25 @@ export class Broker {
         if (!p.replicas.includes(this.settings.nodeId)) continue;
         wanted.add(`${t.name}\u0000${p.partition}`);
         const existing = this.logs.get(t.name, p.partition);
-        if (existing === undefined) await this.logs.create(t.name, p.partition, t.id, settings.logConfig);
+        if (existing === undefined || existing.topicId !== t.id) await this.logs.create(t.name, p.partition, t.id, settings.logConfig);
         else existing.updateConfig(settings.logConfig);
       }
     }
     for (const log of this.logs.all()) {
-      if (!wanted.has(`${log.topic}\u0000${log.partition}`)) await this.logs.delete(log.topic, log.partition);
+      if (wanted.has(`${log.topic}\u0000${log.partition}`)) continue;
+      const current = image.topics.get(log.topic);
+      const removed = current === undefined && this.appliedTopics.get(log.topic) === log.topicId;
+      // Same name, another id: the log's topic was deleted and the name reused.
+      const replaced = current !== undefined && current.id !== log.topicId;
+      const unassigned = current !== undefined && current.id === log.topicId;
+      if (removed || replaced || unassigned) {
+        await this.logs.delete(log.topic, log.partition);
+      } else if (!this.reportedStrays.has(`${log.topic}-${log.partition}`)) {
+        this.reportedStrays.add(`${log.topic}-${log.partition}`);
+        this.log(`keeping log ${log.topic}-${log.partition} (topic id ${log.topicId}): no applied metadata image has this topic`);
+      }
     }
+    this.appliedTopics = new Map([...image.topics.values()].map((t) => [t.name, t.id]));
   }
 }
 
@@ -137,29 +165,39 @@ export async function startBrokerWithSettings(settings: BrokerSettings, config: 
   const meta = ensureMetaProperties([settings.dataDir], {
     nodeId: settings.nodeId,
     clusterId: config.clusterId,
-    newClusterId: () => randomClusterId(random),
+    // cluster (issue 4): voters of one cluster derive the same id unless cluster.id is set.
+    newClusterId: () => (config.quorumVoters.length > 1 ? clusterIdFromVoters(config.quorumVoters) : randomClusterId(random)),
     newDirectoryId: () => uuidToKafkaString(randomUuid(random)),
   });
-  const metadataLog = await FileMetadataLog.open(join(config.metadataLogDir, METADATA_PARTITION_DIR));
+  // cluster (issue 4): the metadata log is the Raft quorum's, also for a single node (one voter).
+  const cluster = await ClusterNode.open({ settings, config, clusterId: meta.clusterId, log, random });
   const controller = await Controller.start({
     nodeId: settings.nodeId,
-    log: metadataLog,
+    log: cluster.metadataLog,
+    quorum: cluster.metadataLog,
     brokerConfig: config,
     clusterId: meta.clusterId,
     random,
-    localBroker: {
-      listeners: [{ name: settings.listenerName, host: settings.advertisedHost, port: settings.advertisedPort, securityProtocol: 0 }],
-      rack: settings.rack,
-    },
     onListenerError: (e) => log(`metadata listener failed: ${(e as Error)?.stack ?? e}`),
   });
+  cluster.bind(controller);
   const broker = new Broker(settings, config, logs, controller, log);
-  await broker.applyImage(controller.image);
+  broker.cluster = cluster;
+  // Replays the log and registers this broker; resolves once it is unfenced. Local logs follow the
+  // image only from then on: an image part-way through the replay lacks later topics, whose logs
+  // applyImage would delete.
+  await cluster.start(broker);
   controller.onChange((image: MetadataImage) => broker.scheduleApply(image));
+  broker.scheduleApply(controller.image);
+  await broker.whenApplied();
   // groups (issue 5): load/unload __consumer_offsets shards once each image's logs exist.
   broker.groups = new GroupCoordinator(broker);
   broker.groups.onMetadata();
   broker.onApplied(() => broker.groups.onMetadata());
+  // transactions (issue 6): every local partition's producer state is loaded before requests are taken.
+  broker.txn = new Transactions(broker);
+  await broker.txn.start();
+  broker.onApplied(() => broker.txn.onMetadata());
   const server = new Server(broker, broker.handlers, {
     maxRequestBytes: settings.maxRequestBytes,
     maxInFlight: settings.maxInFlightPerConnection,
@@ -174,9 +212,12 @@ export async function startBrokerWithSettings(settings: BrokerSettings, config: 
     broker,
     close() {
       closed ??= (async () => {
+        await cluster.shutdown(); // cluster (issue 4): controlled shutdown first
         await server.close();
         await broker.groups.close(); // groups (issue 5)
+        await broker.txn.close(); // transactions (issue 6)
         await broker.whenApplied();
+        await cluster.close();
         await controller.close();
         await logs.close();
       })();
