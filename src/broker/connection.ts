@@ -19,7 +19,7 @@ import { Reader, ProtocolError } from '../protocol/reader.ts';
 import { Writer } from '../protocol/writer.ts';
 import { API_CODECS } from '../protocol/generated/api-index.ts';
 import { readRequestHeader, writeResponseHeader, isFlexibleRequest, isFlexibleResponse, API_VERSIONS_KEY } from './request-header.ts';
-import type { ApiHandler, ConnectionInfo, RequestContext } from './handler.ts';
+import { CLOSE_CONNECTION, type ApiHandler, type ConnectionInfo, type RequestContext } from './handler.ts';
 import type { Broker } from './broker.ts';
 import { apiVersionsFallback } from './handlers/18-api-versions.ts';
 import { PRE_AUTH_API_KEYS, type ConnectionAuth, type ConnectionLimits } from './limits.ts';
@@ -32,6 +32,8 @@ interface Slot {
   chunks: Buffer[] | null;
   size: number;
   requestBytes: number;
+  /** Close the connection once every earlier response is written. */
+  close?: boolean;
 }
 
 /** What a connection holds right now (for tests and diagnostics). */
@@ -313,7 +315,9 @@ export class Connection {
   private complete(slot: Slot, response: unknown, encode: (w: Writer, v: any, version: number) => void, correlationId: number, apiKey: number, apiVersion: number): void {
     if (this.closed) return;
     this.inFlightBytes -= slot.requestBytes;
-    if (response !== null) {
+    if (response === CLOSE_CONNECTION) {
+      slot.close = true;
+    } else if (response !== null) {
       const w = new Writer(512);
       w.writeInt32(0); // size prefix, patched below
       writeResponseHeader(w, correlationId, isFlexibleResponse(apiKey, apiVersion));
@@ -350,6 +354,12 @@ export class Connection {
     let wrote = false;
     while (this.queue.length > 0 && this.queue[0].done) {
       const slot = this.queue.shift()!;
+      if (slot.close === true) {
+        if (wrote) this.socket.uncork();
+        this.closed = true;
+        this.socket.end();
+        return;
+      }
       if (slot.chunks === null) continue;
       if (!wrote) this.socket.cork();
       wrote = true;

@@ -6,7 +6,7 @@
 // earliest open transaction — and lists the aborted transactions overlapping the returned batches
 // (producer id, first offset) so the consumer drops their records; control batches go out as they
 // are and clients skip them.
-import { ErrorCode } from '../protocol/errors.ts';
+import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { convertV2ToLegacy } from '../protocol/legacy-message-set.ts';
 import { batchSizeAt, lastOffsetOf } from '../protocol/record-batch.ts';
 import type { Broker } from './broker.ts';
@@ -39,6 +39,8 @@ function endOfBatches(records: Buffer, from: number): number {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Most bytes one partition's data may expand to when down-converted for Fetch v0–3. */
+const LEGACY_CONVERSION_MAX_BYTES = 16 * 1024 * 1024;
 
 async function readOnce(broker: Broker, targets: FetchTarget[], maxBytes: number, apiVersion: number, isolation: number): Promise<{ results: FetchResult[]; bytes: number; errors: boolean }> {
   let budget = maxBytes;
@@ -80,7 +82,17 @@ async function readOnce(broker: Broker, targets: FetchTarget[], maxBytes: number
       }
     }
     const aborted = committed && records.length > 0 ? broker.txn.abortedTransactions(log, target.fetchOffset, endOfBatches(records, target.fetchOffset)) : null;
-    if (apiVersion < 4 && records.length > 0) records = convertV2ToLegacy(records, apiVersion < 2 ? 0 : 1);
+    if (apiVersion < 4 && records.length > 0) {
+      // Down-conversion for old consumers decompresses: cap it so a stored "bomb" can't make the
+      // broker expand hundreds of MiB per request; a batch over the cap fails this partition only.
+      try {
+        records = convertV2ToLegacy(records, apiVersion < 2 ? 0 : 1, LEGACY_CONVERSION_MAX_BYTES);
+      } catch (e) {
+        errors = true;
+        results.push({ ...base, errorCode: e instanceof KafkaError ? e.code : ErrorCode.CORRUPT_MESSAGE, records: EMPTY });
+        continue;
+      }
+    }
     budget -= records.length;
     bytes += records.length;
     results.push({ ...base, errorCode: 0, records, abortedTransactions: aborted });

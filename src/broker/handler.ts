@@ -19,8 +19,14 @@ export interface RequestContext {
   readonly broker: Broker;
 }
 
+/**
+ * Returned instead of a response to close the connection once the earlier responses are written:
+ * how Kafka tells an acks=0 producer that its request failed (it gets no response to read).
+ */
+export const CLOSE_CONNECTION: unique symbol = Symbol('close connection');
+
 /** `null` means: send no response (Produce with acks=0). */
-export type HandlerResult<T> = T | null | Promise<T | null>;
+export type HandlerResult<T> = T | null | typeof CLOSE_CONNECTION | Promise<T | null | typeof CLOSE_CONNECTION>;
 
 export interface ApiHandler {
   readonly apiKey: number;

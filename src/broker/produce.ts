@@ -6,8 +6,8 @@
 // appended again; epochs, sequences and transaction membership are enforced (issue 6).
 import { ErrorCode } from '../protocol/errors.ts';
 import {
-  MAGIC, batchSizeAt, baseTimestampOf, maxTimestampOf,
-  validateBatch, setLogAppendTime, decodeRecords,
+  ATTRIBUTES, COMPRESSION_MASK, MAGIC, batchSizeAt, baseTimestampOf, maxTimestampOf,
+  validateBatch, validateBatchRecords, setLogAppendTime, decodeRecords,
 } from '../protocol/record-batch.ts';
 import { KafkaError } from '../protocol/errors.ts';
 import { convertLegacyToV2 } from '../protocol/legacy-message-set.ts';
@@ -30,6 +30,14 @@ const fail = (errorCode: number, errorMessage: string | null = null, log?: Parti
   errorCode, errorMessage, baseOffset: -1, logAppendTime: -1, logStartOffset: log ? log.logStartOffset : -1, done: null,
 });
 
+/**
+ * Most bytes a produced batch may decompress to. Compressed batches are decompressed to check their
+ * records (as Kafka's LogValidator does), so a "bomb" is refused at this cap instead of expanded.
+ */
+export function maxDecompressedBytes(settings: TopicSettings): number {
+  return Math.max(64 * 1024 * 1024, 16 * settings.maxMessageBytes);
+}
+
 /** Checks every batch in `records`; returns an error outcome, or null when all are acceptable. */
 function validate(records: Buffer, settings: TopicSettings, now: number): AppendOutcome | null {
   let pos = 0;
@@ -46,9 +54,13 @@ function validate(records: Buffer, settings: TopicSettings, now: number): Append
         return fail(ErrorCode.INVALID_TIMESTAMP, 'timestamp out of the range set by message.timestamp.before/after.max.ms');
       }
     }
+    if ((records.readInt16BE(pos + ATTRIBUTES) & COMPRESSION_MASK) !== 0 && !settings.compacted) {
+      const deep = validateBatchRecords(records, pos, maxDecompressedBytes(settings));
+      if (deep !== 0) return fail(deep, `compressed record batch rejected (${deep})`);
+    }
     if (settings.compacted) {
       try {
-        for (const r of decodeRecords(records.subarray(pos, pos + size), settings.maxMessageBytes * 4)) {
+        for (const r of decodeRecords(records.subarray(pos, pos + size), maxDecompressedBytes(settings))) {
           if (r.key === null) return fail(ErrorCode.INVALID_RECORD, 'compacted topics do not accept records without a key');
         }
       } catch (e) {

@@ -7,7 +7,7 @@
 // de-duplicated and checked (epoch, sequence; transactional batches only into partitions added to
 // the producer's ongoing transaction) against the partition's producer state (src/txn, issue 6).
 // Not yet: replication to followers (single replica).
-import { defineHandler } from '../handler.ts';
+import { CLOSE_CONNECTION, defineHandler } from '../handler.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { appendToPartition, type AppendOutcome } from '../produce.ts';
 import {
@@ -70,7 +70,12 @@ export default defineHandler(0, 0, 11, (req, ctx) => {
       return resp;
     }),
   }));
-  if (acks === 0) return null;
+  if (acks === 0) {
+    // acks=0 gets no response; a refused record is signalled by closing the connection, as Kafka
+    // does, so the producer notices (it reconnects and refreshes its metadata).
+    const refused = responses.some((t) => t.partitionResponses.some((p) => p.errorCode !== 0));
+    return refused ? CLOSE_CONNECTION : null;
+  }
   const response = createProduceResponse({ responses });
   if (pending.length === 0) return response;
   return Promise.all(pending).then(() => response);
