@@ -27,6 +27,12 @@ export interface CommandEntry {
 
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'serve', summary: 'Start a Brook node (broker and controller in one process)', load: () => import('./serve.ts') },
+  { name: 'cluster', summary: 'Cluster id, controller and brokers (info); a health check (health)', load: () => import('./commands/cluster.ts') },
+  { name: 'topic', summary: 'Create, list, describe, alter, grow, trim and delete topics', load: () => import('./commands/topic.ts') },
+  { name: 'produce', summary: 'Write records read from stdin to a topic', load: () => import('./commands/produce.ts') },
+  { name: 'consume', summary: 'Print the records of a topic', load: () => import('./commands/consume.ts') },
+  { name: 'group', summary: 'List, describe, seek and delete consumer groups', load: () => import('./commands/group.ts') },
+  { name: 'config', summary: 'Get and set broker configs', load: () => import('./commands/config.ts') },
 ];
 
 export const processIo: CliIo = {

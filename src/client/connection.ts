@@ -119,13 +119,19 @@ export class KafkaConnection {
     const p = this.pending.get(correlationId);
     if (p === undefined) return;
     this.pending.delete(correlationId);
+    // An ApiVersions error answer comes in v0 format whatever version was asked (KIP-511).
+    const unsupported = p.apiKey === 18 && frame.length >= 6 && frame.readInt16BE(4) === 35;
     try {
       if (isFlexibleResponse(p.apiKey, p.version)) r.readTaggedFields();
-      // An ApiVersions error answer comes in v0 format whatever version was asked (KIP-511).
-      const version = p.apiKey === 18 && frame.length >= 6 && frame.readInt16BE(4) === 35 ? 0 : p.version;
-      p.resolve(API_CODECS.get(p.apiKey)!.decodeResponse(r, version));
+      p.resolve(API_CODECS.get(p.apiKey)!.decodeResponse(r, unsupported ? 0 : p.version));
     } catch (e) {
-      p.reject(e as Error);
+      // Some brokers (librdkafka's mock cluster 2.0) answer an unknown ApiVersions version with a
+      // body that is not v0: keep the error code, which is all a client needs to retry lower.
+      if (unsupported) {
+        p.resolve({ errorCode: 35, apiKeys: [], throttleTimeMs: 0, supportedFeatures: [], finalizedFeaturesEpoch: -1n, finalizedFeatures: [], zkMigrationReady: false });
+      } else {
+        p.reject(e as Error);
+      }
     }
   }
 }
