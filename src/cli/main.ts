@@ -60,10 +60,33 @@ export function mainHelp(): string {
   ].join('\n');
 }
 
+/**
+ * `brook -b HOST topic list` as rpk and kcat allow: a leading `-b/--brokers VALUE` (or
+ * `--brokers=VALUE`) moves to the end of the arguments, where every command parses it.
+ */
+export function hoistGlobalBrokers(argv: readonly string[]): string[] {
+  const lead: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i];
+    if ((a === '-b' || a === '--brokers') && i + 1 < argv.length) {
+      lead.push(a, argv[i + 1]);
+      i += 2;
+    } else if (a.startsWith('--brokers=')) {
+      lead.push(a);
+      i += 1;
+    } else {
+      break;
+    }
+  }
+  if (lead.length === 0 || i >= argv.length) return [...argv];
+  return [...argv.slice(i), ...lead];
+}
+
 /** Runs brook with `argv` (the arguments after `brook`); resolves to the exit status. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   try {
-    const [first, ...rest] = argv;
+    const [first, ...rest] = hoistGlobalBrokers(argv);
     if (first === undefined) {
       io.stderr(mainHelp());
       return 2;
@@ -112,6 +135,11 @@ export function reportError(e: unknown, io: CliIo): number {
 /** Entry point used by bin/brook.js and `node src/cli/main.ts`. */
 export async function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<never> {
   const code = await main(argv);
+  // Let output still queued for a slow pipe drain before exiting.
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => {
+    if (s.writableLength === 0) resolve();
+    else s.once('drain', () => resolve());
+  })));
   process.exit(code);
 }
 
