@@ -49,10 +49,14 @@ export class Broker {
     return this.controller.image;
   }
 
-  /** The node clients should treat as the controller: the active controller, else this node. */
+  /**
+   * The node clients should send admin requests to: the active controller when it is a live
+   * broker, else this node (every broker forwards them to the active controller).
+   */
   controllerId(): number {
     const active = this.controller.activeControllerId();
-    return active >= 0 ? active : this.settings.nodeId;
+    const b = this.image.brokers.get(active);
+    return b !== undefined && !b.fenced ? active : this.settings.nodeId;
   }
 
   now(): number {
@@ -183,9 +187,8 @@ export async function startBrokerWithSettings(settings: BrokerSettings, config: 
   cluster.bind(controller);
   const broker = new Broker(settings, config, logs, controller, log);
   broker.cluster = cluster;
-  // Replays the log and registers this broker; resolves once it is unfenced. Local logs follow the
-  // image only from then on: an image part-way through the replay lacks later topics, whose logs
-  // applyImage would delete.
+  // Replays the log and registers this broker; resolves once it is unfenced (caught up). Local logs
+  // follow the image from then on, not through the images part-way through the replay.
   await cluster.start(broker);
   controller.onChange((image: MetadataImage) => broker.scheduleApply(image));
   broker.scheduleApply(controller.image);

