@@ -16,6 +16,11 @@ import {
   commitOffsets, deleteGroups, deleteOffsets, describeGroups, fetchOffsets, listGroups,
   type CommittedOffset, type GroupDescription, type GroupListing, type OffsetToCommit,
 } from './admin-groups.ts';
+import {
+  describeConsumerGroups, describeProducers, describeQuorum, describeTransactions, listTransactions,
+  type ConsumerGroupDescription, type PartitionProducers, type QuorumDescription, type TransactionDescription,
+  type TransactionFilter, type TransactionListing,
+} from './admin-txn.ts';
 
 export interface NewTopic {
   name: string;
@@ -261,6 +266,29 @@ export class Admin {
 
   deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<void> {
     return deleteOffsets(this.client, groupId, partitions);
+  }
+
+  /** KIP-848 consumer groups (ConsumerGroupDescribe); classic groups answer GROUP_ID_NOT_FOUND here. */
+  describeConsumerGroups(groupIds: readonly string[]): Promise<ConsumerGroupDescription[]> {
+    return describeConsumerGroups(this.client, groupIds);
+  }
+
+  // --- producers, transactions, quorum -------------------------------------------------------
+
+  describeProducers(topicPartitions: readonly { topic: string; partition: number }[]): Promise<PartitionProducers[]> {
+    return describeProducers(this.client, topicPartitions);
+  }
+
+  describeTransactions(transactionalIds: readonly string[]): Promise<TransactionDescription[]> {
+    return describeTransactions(this.client, transactionalIds);
+  }
+
+  listTransactions(filter?: TransactionFilter): Promise<TransactionListing[]> {
+    return listTransactions(this.client, filter);
+  }
+
+  describeQuorum(): Promise<QuorumDescription> {
+    return describeQuorum(this.client);
   }
 
   // --- helpers --------------------------------------------------------------------------------

@@ -6,6 +6,10 @@ export { GroupConsumer, type GroupConsumerOptions } from './group/group-consumer
 export { Admin, type NewTopic, type CreatedTopic, type ItemResult, type ClusterDescription, type DeletedRecords, type LogDirDescription } from './admin.ts';
 export type { ConfigEntry, ConfigResource, ConfigResourceResult, ConfigChange } from './admin-configs.ts';
 export type { GroupDescription, GroupListing, GroupMember, CommittedOffset, OffsetToCommit } from './admin-groups.ts';
+export type {
+  ActiveProducer, PartitionProducers, TransactionDescription, TransactionListing, TransactionFilter, QuorumDescription, QuorumReplica,
+  ConsumerGroupDescription, ConsumerGroupMemberDescription, AssignedPartitions,
+} from './admin-txn.ts';
 export type { ClusterMetadata, TopicInfo, PartitionInfo, BrokerInfo } from './metadata.ts';
 export { EARLIEST, LATEST, MAX_TIMESTAMP, tpKey, type OffsetQuery, type OffsetAnswer } from './list-offsets.ts';
 export { murmur2, toPositive, partitionForKey, StickyPartitioner } from './partitioner.ts';

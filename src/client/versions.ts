@@ -36,6 +36,11 @@ export const CLIENT_API_VERSIONS: ReadonlyMap<number, VersionRange> = new Map<nu
   [ApiKey.IncrementalAlterConfigs, [0, 1]],
   [ApiKey.OffsetDelete, [0, 0]],
   [ApiKey.DescribeCluster, [0, 1]],
+  [ApiKey.DescribeQuorum, [0, 2]],
+  [ApiKey.DescribeProducers, [0, 0]],
+  [ApiKey.DescribeTransactions, [0, 0]],
+  [ApiKey.ListTransactions, [0, 1]],
+  [ApiKey.ConsumerGroupDescribe, [0, 0]],
 ]);
 
 /**

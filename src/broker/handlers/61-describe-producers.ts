@@ -16,7 +16,8 @@ export default defineHandler(61, 0, 0, (req, ctx) => {
         if (log === null) return { partitionIndex: p, errorCode, errorMessage: null, activeProducers: [] };
         const state = broker.txn.producers.peek(log);
         // A client partition whose state is being rebuilt: ask again (internal topics keep none).
-        if (state === null && ProducerStates.tracks(log)) return { partitionIndex: p, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: null, activeProducers: [] };
+        // An empty log (created since start-up, nothing written yet) simply has no producers.
+        if (state === null && ProducerStates.tracks(log) && log.logEndOffset > log.logStartOffset) return { partitionIndex: p, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: null, activeProducers: [] };
         return {
           partitionIndex: p,
           errorCode: ErrorCode.NONE,
