@@ -86,6 +86,9 @@ export interface Core {
   /** A follower considers its leader gone at this tick (reset by every answered fetch). */
   fetchDeadline: number;
   election: ElectionState | null;
+  /** The leader a prospective voter timed out on, in that leader's epoch (KIP-996). Another
+   *  voter naming it is no evidence it is alive: only its own messages bring this node back. */
+  lostLeader: { id: NodeId; epoch: number } | null;
   leader: LeaderState | null;
   follower: FollowerState;
   snapshotRequested: SnapshotId | null;
@@ -122,6 +125,7 @@ export function createCore(
     electionDeadline: 0,
     fetchDeadline: 0,
     election: null,
+    lostLeader: null,
     leader: null,
     follower: { inflight: null, retryAt: 0, download: null },
     snapshotRequested: null,
@@ -220,6 +224,7 @@ export function becomeFollower(core: Core, epoch: number, leaderId: NodeId): voi
   if (epoch > core.epoch) core.votedFor = null;
   core.epoch = epoch;
   core.leaderId = leaderId;
+  core.lostLeader = null;
   core.role = 'follower';
   core.fetchDeadline = core.now + core.config.fetchTimeoutTicks;
   persistHardState(core);
@@ -227,11 +232,14 @@ export function becomeFollower(core: Core, epoch: number, leaderId: NodeId): voi
 }
 
 /**
- * Reacts to an epoch (and leader, -1 if unknown) seen in any message. A later epoch always wins
- * (Raft §5.1); a leader of the current epoch is followed by a node that knew of none. Returns
- * whether the state changed.
+ * Reacts to an epoch (and leader, -1 if unknown) seen in a message from `from`. A later epoch
+ * always wins (Raft §5.1); a leader of the current epoch is followed by a node that knew of none —
+ * except by a prospective voter when the leader named is the one it timed out on and the message
+ * is not that leader's own (KIP-996: a voter that has not timed out yet refuses the pre-vote and
+ * names the leader it still trusts; following that hint would send two voters that lost a dead
+ * leader a few ticks apart back to it in turn, forever). Returns whether the state changed.
  */
-export function observeEpoch(core: Core, epoch: number, leaderId: number): boolean {
+export function observeEpoch(core: Core, epoch: number, leaderId: number, from: NodeId): boolean {
   const knownLeader = leaderId !== NO_LEADER && leaderId !== core.id;
   if (epoch > core.epoch) {
     if (knownLeader) becomeFollower(core, epoch, leaderId);
@@ -239,10 +247,16 @@ export function observeEpoch(core: Core, epoch: number, leaderId: number): boole
     return true;
   }
   if (epoch === core.epoch && knownLeader && core.leaderId === null && core.role !== 'leader' && core.role !== 'resigned') {
+    if (isLostLeaderHearsay(core, epoch, leaderId, from)) return false;
     becomeFollower(core, epoch, leaderId);
     return true;
   }
   return false;
+}
+
+function isLostLeaderHearsay(core: Core, epoch: number, leaderId: NodeId, from: NodeId): boolean {
+  const lost = core.lostLeader;
+  return core.role === 'prospective' && lost !== null && lost.id === leaderId && lost.epoch === epoch && from !== leaderId;
 }
 
 export function leaderIdOrNone(core: Core): number {

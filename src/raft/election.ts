@@ -29,6 +29,9 @@ import type { Message, VoteRequest, VoteResponse } from './messages.ts';
 /** KIP-996: start (or restart) a pre-vote round. Only voters campaign. */
 export function becomeProspective(core: Core): void {
   if (!core.isVoter) return;
+  // Remember the leader timed out on (kept across failed rounds in the same epoch).
+  if (core.role === 'follower' && core.leaderId !== null) core.lostLeader = { id: core.leaderId, epoch: core.epoch };
+  else if (core.lostLeader !== null && core.lostLeader.epoch !== core.epoch) core.lostLeader = null;
   leaveRole(core);
   core.role = 'prospective';
   core.leaderId = null;
@@ -123,7 +126,7 @@ export function handleVoteRequest(core: Core, msg: Message): void {
 
 export function handleVoteResponse(core: Core, msg: Message): void {
   const r = msg.body as VoteResponse;
-  if (observeEpoch(core, r.leaderEpoch, r.leaderId)) return;
+  if (observeEpoch(core, r.leaderEpoch, r.leaderId, msg.from)) return;
   const el = core.election;
   if (el === null) return;
   const p = el.pending.get(msg.from);

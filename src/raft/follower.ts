@@ -88,7 +88,7 @@ function matchInflight(core: Core, msg: Message, snapshot: boolean): boolean {
 
 /** Common handling of the leader fields; returns whether the answer is a success to act on. */
 function acceptAnswer(core: Core, msg: Message, r: { errorCode: number; leaderId: number; leaderEpoch: number }): boolean {
-  if (observeEpoch(core, r.leaderEpoch, r.leaderId)) return false;
+  if (observeEpoch(core, r.leaderEpoch, r.leaderId, msg.from)) return false;
   const backoff = (): false => {
     core.follower.retryAt = core.now + core.config.retryBackoffTicks;
     return false;
@@ -186,7 +186,7 @@ export function handleBeginQuorumEpochRequest(core: Core, msg: Message): void {
   if (req.leaderEpoch > core.epoch) {
     becomeFollower(core, req.leaderEpoch, req.leaderId);
   } else if (req.leaderEpoch === core.epoch && req.leaderId !== core.id) {
-    observeEpoch(core, req.leaderEpoch, req.leaderId);
+    observeEpoch(core, req.leaderEpoch, req.leaderId, msg.from);
   }
   const errorCode = req.leaderEpoch < core.epoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.NONE;
   const leaderId = core.role === 'leader' ? core.id : leaderIdOrNone(core);
@@ -215,5 +215,5 @@ export function handleEndQuorumEpochRequest(core: Core, msg: Message): void {
 
 export function handleEndQuorumEpochResponse(core: Core, msg: Message): void {
   const r = msg.body as EndQuorumEpochResponse;
-  observeEpoch(core, r.leaderEpoch, r.leaderId);
+  observeEpoch(core, r.leaderEpoch, r.leaderId, msg.from);
 }

@@ -65,7 +65,7 @@ function sendBeginEpoch(core: Core, voter: NodeId): void {
 
 export function handleBeginQuorumEpochResponse(core: Core, msg: Message): void {
   const r = msg.body as BeginQuorumEpochResponse;
-  observeEpoch(core, r.leaderEpoch, r.leaderId);
+  observeEpoch(core, r.leaderEpoch, r.leaderId, msg.from);
   if (core.role === 'leader' && r.leaderEpoch === core.epoch && r.errorCode === ErrorCode.NONE) {
     core.leader!.beginEpochPending.delete(msg.from);
   }
@@ -138,7 +138,7 @@ export function completeParked(core: Core): void {
 
 export function handleFetchRequest(core: Core, msg: Message): void {
   const req = msg.body as FetchRequest;
-  if (req.currentLeaderEpoch > core.epoch) observeEpoch(core, req.currentLeaderEpoch, -1);
+  if (req.currentLeaderEpoch > core.epoch) observeEpoch(core, req.currentLeaderEpoch, -1, msg.from);
   if (core.role !== 'leader' || req.currentLeaderEpoch < core.epoch || req.replicaId === core.id) {
     const code = req.currentLeaderEpoch < core.epoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.NOT_LEADER_OR_FOLLOWER;
     send(core, msg.from, errorFetchResponse(core, code), msg.correlationId);
@@ -168,7 +168,7 @@ export function handleFetchRequest(core: Core, msg: Message): void {
 /** FetchSnapshot (KIP-630): serves a chunk of the leader's latest snapshot. */
 export function handleFetchSnapshotRequest(core: Core, msg: Message): void {
   const req = msg.body as FetchSnapshotRequest;
-  if (req.currentLeaderEpoch > core.epoch) observeEpoch(core, req.currentLeaderEpoch, -1);
+  if (req.currentLeaderEpoch > core.epoch) observeEpoch(core, req.currentLeaderEpoch, -1, msg.from);
   const reply = (errorCode: number, size = -1, position = -1, bytes: Uint8Array = new Uint8Array(0)): void => {
     const leaderId = core.role === 'leader' ? core.id : leaderIdOrNone(core);
     const body = { type: 'FetchSnapshotResponse' as const, errorCode, leaderId, leaderEpoch: core.epoch };

@@ -13,4 +13,6 @@ test('simulation: no invariant violated and the quorum recovers, on every seed (
   // The runs did exercise elections and commits, not an idle cluster.
   assert.ok(report.results.some((r) => r.maxEpoch >= 3));
   assert.ok(report.results.every((r) => r.committed > 0));
+  // Some runs lost their leader for good and elected another without it.
+  assert.ok(report.results.some((r) => r.killedLeader !== null));
 });

@@ -13,14 +13,6 @@
 // Ticks come from a timer; a tick that finds the previous one still queued is dropped rather than
 // piling up behind a slow fsync. A storage failure stops the node: its state on disk can no longer
 // be trusted to match what it told its peers.
-//
-// One correction to what the core is shown: a voter whose leader went quiet becomes prospective
-// (KIP-996) and asks the others for pre-votes; a voter that has not timed out yet refuses and names
-// that same leader, and the core would go back to following it with a fresh fetch timeout. Two
-// followers that lost their leader a moment apart then send each other back to the dead leader
-// forever, in turn. So in a Vote answer from another voter, the leader this node has just timed
-// out on is not passed on (the epoch is): a leader hint carries no safety. That leader's own answer
-// is passed on as it is — it is reachable again, so following it is right.
 
 import { isRequest } from '../messages.ts';
 import type { Message, RequestBody, ResponseBody } from '../messages.ts';
@@ -82,9 +74,6 @@ export class RaftDriver {
   /** Peers' requests waiting for the node's answer, by `${from}:${correlationId}`. */
   readonly #waiting = new Map<string, (body: ResponseBody | null) => void>();
   #nextIncoming = 1;
-  #soft: SoftState | null = null;
-  /** The leader this node timed out on, while it campaigns in that leader's epoch. */
-  #lostLeader: { id: NodeId; epoch: number } | null = null;
 
   constructor(opts: RaftDriverOptions) {
     this.node = opts.node;
@@ -219,10 +208,7 @@ export class RaftDriver {
         throw err;
       }
       for (const m of rd.messages) this.#dispatch(m);
-      if (rd.softState !== null) {
-        this.#trackLostLeader(rd.softState);
-        this.#app.softState?.(rd.softState);
-      }
+      if (rd.softState !== null) this.#app.softState?.(rd.softState);
       if (rd.restoreSnapshot !== null) this.#app.restore(rd.restoreSnapshot, rd.storage.some((op) => op.op === 'snapshot'));
       if (rd.committed.length > 0) this.#app.apply(rd.committed);
       if (unsynced) {
@@ -244,24 +230,8 @@ export class RaftDriver {
     }
     this.#transport.request(m).then((answer) => {
       if (answer === null || this.#stopped) return;
-      return this.#input(() => this.node.step({ from: m.to, to: m.from, correlationId: m.correlationId, body: this.#withoutLostLeader(m.to, answer) }));
+      return this.#input(() => this.node.step({ from: m.to, to: m.from, correlationId: m.correlationId, body: answer }));
     }).catch(() => undefined);
-  }
-
-  #trackLostLeader(s: SoftState): void {
-    const prev = this.#soft;
-    this.#soft = s;
-    if (s.role === 'prospective' && prev !== null && prev.role === 'follower' && prev.leaderId !== null && prev.epoch === s.epoch) {
-      this.#lostLeader = { id: prev.leaderId, epoch: s.epoch };
-    } else if (s.role !== 'prospective' && s.role !== 'unattached') {
-      this.#lostLeader = null;
-    }
-  }
-
-  #withoutLostLeader(from: NodeId, answer: ResponseBody): ResponseBody {
-    const lost = this.#lostLeader;
-    if (lost === null || from === lost.id || answer.type !== 'VoteResponse' || answer.leaderId !== lost.id || answer.leaderEpoch !== lost.epoch) return answer;
-    return { ...answer, leaderId: -1 };
   }
 
   #fail(err: unknown): void {

@@ -1,6 +1,7 @@
 // Everything a simulation run varies, drawn from its seed: quorum size, observers, Raft settings
 // (small fetch sizes, frequent snapshots, tiny snapshot chunks to exercise every path), network
-// misbehaviour, how often faults strike and how long the faulty phase lasts.
+// misbehaviour, how often faults strike, how long the faulty phase lasts, and whether the leader is
+// then killed for good.
 
 import type { RaftConfig } from '../../../src/raft/types.ts';
 import type { Prng } from './prng.ts';
@@ -18,6 +19,10 @@ export interface Scenario {
   faultEnd: number;
   /** After faultEnd, a leader must commit a new entry that every node learns within this time. */
   livenessBound: number;
+  /** Once the quorum has recovered, kill its leader for good (kill -9, never restarted): the
+   *  remaining majority must elect a new leader and commit within `livenessBound`. Only with
+   *  3 or 5 voters, where the others are a majority. */
+  killLeaderAfterFaults: boolean;
   faultInterval: [number, number];
   proposeInterval: [number, number];
   fsyncDelay: [number, number];
@@ -57,6 +62,7 @@ export function drawScenario(rng: Prng): Scenario {
     network,
     faultEnd: rng.range(2500, 5000),
     livenessBound: 600 * TICK,
+    killLeaderAfterFaults: voterCount >= 3 && rng.chance(0.4),
     faultInterval: [faultGap >> 1, faultGap * 2],
     proposeInterval: [proposeGap >> 1, proposeGap * 2],
     fsyncDelay: [0, rng.pick([2, 15, 40])],

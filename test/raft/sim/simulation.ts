@@ -2,7 +2,9 @@
 // and FoundationDB: one seed drives a virtual clock, an event queue, a lossy reordering network
 // with partitions, disks that lose unsynced writes, crashes and restarts. The invariants are
 // checked after every event; after the faulty phase the network heals and every node restarts,
-// and a leader must commit a new entry that every node learns within a bounded virtual time.
+// and a leader must commit a new entry that every node learns within a bounded virtual time. In
+// some runs the leader is then killed for good, and the remaining majority must do the same
+// without it (two followers losing a dead leader a few ticks apart must still elect one, KIP-996).
 
 import type { Message } from '../../../src/raft/messages.ts';
 import type { RaftNode } from '../../../src/raft/raft-node.ts';
@@ -25,7 +27,8 @@ type SimEvent =
   | { kind: 'heal' }
   | { kind: 'fault' }
   | { kind: 'propose' }
-  | { kind: 'end-faults' };
+  | { kind: 'end-faults' }
+  | { kind: 'kill-leader' };
 
 export interface SimResult {
   seed: number;
@@ -37,6 +40,8 @@ export interface SimResult {
   committed: number;
   messagesSent: number;
   messagesDropped: number;
+  /** The leader killed for good after the faults, if this run did. */
+  killedLeader: number | null;
 }
 
 export interface SimOptions {
@@ -67,6 +72,10 @@ class Simulation {
   #faultsOver = false;
   /** Liveness probe: a proposal made after the faults ended. */
   #probe: { offset: number; epoch: number; key: string } | null = null;
+  /** The leader killed for good after the faults (never restarted), once killed. */
+  #killed: number | null = null;
+  /** The run ends in failure when no event is left before this time. */
+  #deadline = 0;
 
   constructor(seed: number, opts: SimOptions) {
     this.seed = seed;
@@ -86,11 +95,11 @@ class Simulation {
     this.#queue.push(this.#rng.range(...sc.faultInterval), { kind: 'fault' });
     this.#queue.push(this.#rng.range(...sc.proposeInterval), { kind: 'propose' });
     this.#queue.push(sc.faultEnd, { kind: 'end-faults' });
-    const deadline = sc.faultEnd + sc.livenessBound;
+    this.#deadline = sc.faultEnd + sc.livenessBound;
     let events = 0;
     for (;;) {
       const next = this.#queue.pop();
-      if (next === undefined || next.time > deadline) {
+      if (next === undefined || next.time > this.#deadline) {
         throw new InvariantViolation(`liveness: no new entry committed on every node within ${sc.livenessBound} after faults ended (${this.#describe()})`);
       }
       if (++events > MAX_EVENTS) throw new InvariantViolation(`more than ${MAX_EVENTS} events`);
@@ -111,6 +120,7 @@ class Simulation {
       committed: this.#checker.committedEnd,
       messagesSent: this.#net.sent,
       messagesDropped: this.#net.dropped,
+      killedLeader: this.#killed,
     };
   }
 
@@ -184,7 +194,7 @@ class Simulation {
       }
       case 'restart': {
         const n = this.#node(ev.node);
-        if (n.raft === null) this.#start(n);
+        if (n.raft === null && n.id !== this.#killed) this.#start(n);
         return;
       }
       case 'heal':
@@ -205,7 +215,23 @@ class Simulation {
         this.#net.faults = { ...this.#net.faults, dropRate: 0, duplicateRate: 0, spikeRate: 0 };
         this.#trace(() => 'faults end: network healed, crashed nodes restart');
         for (const n of this.#nodes) if (n.raft === null) this.#start(n);
+        if (this.#sc.killLeaderAfterFaults) this.#queue.push(this.#now + this.#rng.range(20, 200) * TICK, { kind: 'kill-leader' });
         return;
+      case 'kill-leader': {
+        const leader = this.#leader();
+        if (leader === null) {
+          this.#queue.push(this.#now + 10 * TICK, ev);
+          return;
+        }
+        const n = this.#node(leader.id);
+        n.crash();
+        this.#killed = n.id;
+        this.#trace(() => `kill node ${n.id} for good`);
+        // Liveness is now judged on the remaining nodes, with a fresh probe and a fresh bound.
+        this.#probe = null;
+        this.#deadline = this.#now + this.#sc.livenessBound;
+        return;
+      }
     }
   }
 
@@ -278,8 +304,9 @@ class Simulation {
 
   #livenessReached(): boolean {
     const p = this.#probe;
+    if (this.#sc.killLeaderAfterFaults && this.#killed === null) return false;
     if (p === null || this.#checker.committedKeyAt(p.offset) !== p.key) return false;
-    return this.#nodes.every((n) => n.raft !== null && n.raft.highWatermark > p.offset);
+    return this.#nodes.every((n) => n.id === this.#killed || (n.raft !== null && n.raft.highWatermark > p.offset));
   }
 
   #crash(n: SimNode, downFor: number): void {
