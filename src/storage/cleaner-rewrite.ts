@@ -10,7 +10,10 @@
 // A segment's last batch is never dropped whole: it stays as an empty batch (no records, same offset
 // range), so consecutive segments stay contiguous — recovery relies on that to tell lost data from
 // compaction.
-// Control batches are kept as they are (transaction markers: their cleanup comes with transactions).
+// Transactions (cleaner-txn.ts): records of aborted transactions are discarded in both passes —
+// never the latest value of their key, never kept. Control batches (markers) are kept as they are:
+// Kafka may drop a marker once its transaction has no records left and delete.retention.ms has
+// passed; Brook does not yet.
 
 import {
   ATTRIBUTES, DELETE_HORIZON_FLAG,
@@ -18,6 +21,7 @@ import {
   isTransactionalBatch, lastOffsetDeltaOf, maxTimestampOf, partitionLeaderEpochOf, producerEpochOf, producerIdOf, recomputeCrc,
   timestampTypeOf, type CompressionType, type DecodedRecord,
 } from '../protocol/record-batch.ts';
+import { isAbortedBatch, type AbortedTxns } from './cleaner-txn.ts';
 
 /** Latest offset per key, keys as latin1 strings (a lossless byte → char mapping). */
 export type OffsetMap = Map<string, number>;
@@ -27,8 +31,8 @@ export function keyOf(key: Buffer): string {
 }
 
 /** Adds the keys of one batch to the map; returns false when the batch could not be decoded. */
-export function addToOffsetMap(map: OffsetMap, batch: Buffer): boolean {
-  if (isControlBatch(batch)) return true;
+export function addToOffsetMap(map: OffsetMap, batch: Buffer, aborted?: AbortedTxns): boolean {
+  if (isControlBatch(batch) || (aborted !== undefined && isAbortedBatch(batch, aborted))) return true;
   let records: DecodedRecord[];
   try {
     records = decodeRecords(batch);
@@ -47,6 +51,8 @@ export interface RewriteContext {
   map: OffsetMap;
   now: number;
   deleteRetentionMs: number;
+  /** Aborted transactions of the log (their records are dropped); none when absent. */
+  aborted?: AbortedTxns;
 }
 
 export interface RewriteStats {
@@ -65,6 +71,11 @@ export function rewriteBatch(batch: Buffer, ctx: RewriteContext, stats: RewriteS
     records = decodeRecords(batch);
   } catch {
     return batch; // cannot judge what we cannot decode: keep it
+  }
+  if (records.length > 0 && ctx.aborted !== undefined && isAbortedBatch(batch, ctx.aborted)) {
+    stats.recordsRemoved += records.length;
+    stats.batchesRemoved++;
+    return null;
   }
   const horizon = hasDeleteHorizon(batch) ? baseTimestampOf(batch) : -1;
   const kept: DecodedRecord[] = [];

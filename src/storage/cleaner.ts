@@ -5,13 +5,18 @@
 // Cleaning rewrites every segment below the end of the cleanable range into <base>.log.cleaned files
 // (consecutive segments merged up to segment.bytes), renames each to .swap, retires the old
 // segments and renames the .swap into place; recovery finishes a swap interrupted by a crash.
+// Transactions (KIP-98): nothing at or past the last stable offset is cleaned (`log.cleanableUpperBound`,
+// set by the transaction layer; the high watermark by default), nor any segment holding a
+// transaction whose marker the cleaner cannot find; records of aborted transactions are dropped
+// (cleaner-txn.ts).
 // Work runs in small slices (the event loop gets a turn every few ms, between 64 KiB reads) so appends and fetches keep going.
 
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 import { RECORDS } from '../protocol/record-batch.ts';
 import { baseOffsetAt, lastOffsetAt, maxTimestampAt } from './batch-header.ts';
 import { scanBatches } from './batch-scan.ts';
-import { addToOffsetMap, emptyBatchLike, rewriteBatch, type OffsetMap, type RewriteStats } from './cleaner-rewrite.ts';
+import { addToOffsetMap, emptyBatchLike, rewriteBatch, type OffsetMap, type RewriteContext, type RewriteStats } from './cleaner-rewrite.ts';
+import { scanTransactions, type AbortedTxns } from './cleaner-txn.ts';
 import { CLEANED_SUFFIX, SWAP_SUFFIX } from './file-names.ts';
 import { isCompacted } from './log-config.ts';
 import type { PartitionLog } from './partition-log.ts';
@@ -51,12 +56,13 @@ export async function planCleaning(log: PartitionLog, checkpoint: number): Promi
   const firstDirty = checkpoint > log.logEndOffset || checkpoint < log.logStartOffset ? log.logStartOffset : checkpoint;
   const now = log.clock.now();
   const segs = log.segments.slice(0, -1);
+  const upperBound = Math.min(log.cleanableUpperBound(), log.highWatermark);
   let endOffset = log.active.baseOffset;
   let clean = 0;
   let dirty = 0;
   let oldestDirty = Number.POSITIVE_INFINITY;
   for (const seg of segs) {
-    if (seg.size !== seg.writtenSize) {
+    if (seg.size !== seg.writtenSize || seg.nextOffset > upperBound) {
       endOffset = seg.baseOffset;
       break;
     }
@@ -92,28 +98,35 @@ export async function runCleanerPass(logs: readonly PartitionLog[], checkpointOf
   return plan.log.maintain(() => cleanLog(plan));
 }
 
-async function buildOffsetMap(log: PartitionLog, firstDirty: number, endOffset: number): Promise<{ map: OffsetMap; end: number }> {
+async function buildOffsetMap(log: PartitionLog, firstDirty: number, endOffset: number, aborted: AbortedTxns): Promise<{ map: OffsetMap; end: number }> {
   const map: OffsetMap = new Map();
   const pause = slicer();
   for (const seg of log.segments.slice(0, -1)) {
     if (seg.baseOffset >= endOffset) break;
     if (seg.nextOffset <= firstDirty) continue;
     if (map.size >= MAX_MAP_KEYS) return { map, end: seg.baseOffset };
-    await pause();
+    await yieldTurn(); // every segment gives appends and fetches a turn, however fast it is read
     await seg.ensureIndexes(log.fs, log.config);
     await scanBatches(seg.handle!, seg.index!.lookup(firstDirty), seg.writtenSize, (buf, pos, size) => {
-      if (lastOffsetAt(buf, pos) >= firstDirty) addToOffsetMap(map, buf.subarray(pos, pos + size));
+      if (lastOffsetAt(buf, pos) >= firstDirty) addToOffsetMap(map, buf.subarray(pos, pos + size), aborted);
     }, { validate: false, chunkBytes: CHUNK, between: pause });
   }
   return { map, end: endOffset };
 }
 
-/** Cleans [logStart, plan.endOffset) of the log. Runs under the log's maintenance lock. */
+/** Cleans [logStart, plan.endOffset) of the log, less any segments from one holding a transaction with no marker. Runs under the log's maintenance lock. */
 export async function cleanLog(plan: CleanablePlan): Promise<CleanResult> {
   const { log } = plan;
-  const { map, end } = await buildOffsetMap(log, plan.firstDirty, plan.endOffset);
+  const txns = await scanTransactions(log, plan.endOffset, log.cleanableUpperBound(), slicer());
+  let endOffset = plan.endOffset;
+  if (txns.firstOpen !== null) {
+    // A transaction without a marker: stop at the start of the segment holding its first batch.
+    endOffset = Math.min(endOffset, log.segments.findLast((s) => s.baseOffset <= txns.firstOpen!)?.baseOffset ?? log.logStartOffset);
+  }
+  if (endOffset <= plan.firstDirty) return { log, cleanedTo: plan.firstDirty, recordsRemoved: 0, batchesRemoved: 0 };
+  const { map, end } = await buildOffsetMap(log, plan.firstDirty, endOffset, txns.aborted);
   const stats: CleanResult = { log, cleanedTo: end, recordsRemoved: 0, batchesRemoved: 0 };
-  const ctx = { map, now: log.clock.now(), deleteRetentionMs: log.config.deleteRetentionMs };
+  const ctx = { map, now: log.clock.now(), deleteRetentionMs: log.config.deleteRetentionMs, aborted: txns.aborted };
   const eligible = log.segments.slice(0, -1).filter((s) => s.nextOffset <= end && !s.deleted);
   // Groups of consecutive segments whose combined size fits segment.bytes.
   const groups: LogSegment[][] = [];
@@ -133,7 +146,7 @@ export async function cleanLog(plan: CleanablePlan): Promise<CleanResult> {
   return stats;
 }
 
-async function cleanGroup(log: PartitionLog, group: LogSegment[], ctx: { map: OffsetMap; now: number; deleteRetentionMs: number }, stats: RewriteStats): Promise<void> {
+async function cleanGroup(log: PartitionLog, group: LogSegment[], ctx: RewriteContext, stats: RewriteStats): Promise<void> {
   const { fs, config } = log;
   const first = group[0];
   const last = group[group.length - 1];
@@ -162,7 +175,7 @@ async function cleanGroup(log: PartitionLog, group: LogSegment[], ctx: { map: Of
   let droppedLast: Buffer | null = null;
   try {
     for (const seg of group) {
-      await pause();
+      await yieldTurn(); // every segment gives appends and fetches a turn, however fast it is read
       await seg.ensureIndexes(fs, config);
       await scanBatches(seg.handle!, 0, seg.writtenSize, (buf, pos, size) => {
         const batch = buf.subarray(pos, pos + size);

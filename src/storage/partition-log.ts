@@ -70,6 +70,11 @@ export class PartitionLog {
   /** Monotonic time of the last completed sync (flush.ms). */
   lastFlushMono: number;
   onFailure: FailureListener | null = null;
+  /**
+   * First offset compaction must not reach: the last stable offset (KIP-98), set by the transaction
+   * layer (storage knows nothing of open transactions); the high watermark by default.
+   */
+  cleanableUpperBound: () => number = () => this.highWatermark;
   readonly retirer = new SegmentRetirer();
   readonly #pipeline: AppendPipeline;
   readonly #listeners = new Set<() => void>();

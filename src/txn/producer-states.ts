@@ -66,6 +66,7 @@ export class ProducerStates {
   /** Loads the state of every log (startup, before the broker takes requests). */
   async loadAll(logs: readonly PartitionLog[], concurrency = 8): Promise<void> {
     const queue = logs.filter((l) => ProducerStates.tracks(l) && !l.isOffline);
+    for (const log of queue) this.#bindCleaner(log);
     const worker = async () => {
       for (let log = queue.shift(); log !== undefined; log = queue.shift()) {
         await this.#load(log).catch((err) => this.#opts.log(`producer state of ${log!.topic}-${log!.partition} not loaded: ${(err as Error).message}`));
@@ -84,6 +85,7 @@ export class ProducerStates {
     if (t === undefined && log.logEndOffset === 0 && log.snapshots.offsets.length === 0) {
       const fresh: Tracked = { state: new PartitionProducerState(), appliedEnd: 0, snapshotSegment: log.active.baseOffset, snapshotOffset: -1, writing: Promise.resolve() };
       this.#tracked.set(log, fresh);
+      this.#bindCleaner(log);
       return fresh.state;
     }
     if (!this.#loading.has(log)) {
@@ -192,7 +194,13 @@ export class ProducerStates {
       .catch((err) => this.#opts.log(`producer snapshot of ${log.topic}-${log.partition} at ${offset} failed: ${(err as Error).message}`));
   }
 
+  // [storage hook] Compaction stops at the last stable offset (src/storage/cleaner.ts).
+  #bindCleaner(log: PartitionLog): void {
+    log.cleanableUpperBound = () => this.lastStableOffset(log);
+  }
+
   #load(log: PartitionLog): Promise<void> {
+    this.#bindCleaner(log);
     const running = this.#loading.get(log);
     if (running !== undefined) return running;
     const p = this.#rebuild(log).finally(() => this.#loading.delete(log));

@@ -213,7 +213,12 @@ test('a producer killed mid-transaction is aborted once transaction.timeout.ms p
   const log = b.broker.logs.get(topic, 0)!;
   assert.ok(b.broker.txn.lastStableOffset(log) < log.highWatermark, 'the open transaction holds the LSO');
   await eventually(() => b.broker.txn.lastStableOffset(log) === log.highWatermark && b.broker.txn.lastStableOffset(b.broker.logs.get(topic, 1)!) === b.broker.logs.get(topic, 1)!.highWatermark, 15_000, 'the timed-out transaction is aborted');
-  const d = (await raw.conn.send(65, 0, { transactionalIds: ['killed-1'] })).transactionStates[0];
+  // The markers are written before the coordinator records CompleteAbort: wait for that record.
+  let d = (await raw.conn.send(65, 0, { transactionalIds: ['killed-1'] })).transactionStates[0];
+  await eventually(async () => {
+    d = (await raw.conn.send(65, 0, { transactionalIds: ['killed-1'] })).transactionStates[0];
+    return d.transactionState === 'CompleteAbort';
+  }, 15_000, 'the coordinator completes the abort');
   assert.equal(d.transactionState, 'CompleteAbort');
   assert.equal(d.producerEpoch, 1, 'the abort bumped the epoch: the killed producer is fenced');
   const writes: Write[] = doomed.of('write').map((e) => ({ value: e.value!, status: 'ok', txn: e.txn }));
