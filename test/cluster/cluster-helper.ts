@@ -32,14 +32,25 @@ export interface TestCluster {
   outputs(lines?: number): string;
 }
 
-export async function startCluster(opts: { nodes?: number; set?: Record<string, string> } = {}): Promise<TestCluster> {
+async function startClusterOnce(opts: { nodes?: number; set?: Record<string, string> } = {}): Promise<TestCluster> {
   const n = opts.nodes ?? 3;
   const members: ClusterMember[] = [];
+  // The kernel may hand the same free port out twice in a row: insist on distinct ones.
+  const taken = new Set<number>();
+  const distinctPort = async (): Promise<number> => {
+    for (;;) {
+      const p = await freePort('127.0.0.1');
+      if (!taken.has(p)) {
+        taken.add(p);
+        return p;
+      }
+    }
+  };
   for (let id = 1; id <= n; id++) {
     members.push({
       id,
-      port: await freePort('127.0.0.1'),
-      controllerPort: await freePort('127.0.0.1'),
+      port: await distinctPort(),
+      controllerPort: await distinctPort(),
       dataDir: await mkdtemp(join(tmpdir(), `brook-cluster-${id}-`)),
       proc: null,
     });
@@ -92,14 +103,31 @@ export async function startCluster(opts: { nodes?: number; set?: Record<string, 
       await Promise.all(members.map((m) => rm(m.dataDir, { recursive: true, force: true })));
     },
   };
-  try {
-    // All at once: a node waits for a quorum before it listens for clients.
-    await Promise.all(members.map((m) => start(m.id)));
-  } catch (e) {
+  // All at once: a node waits for a quorum before it listens for clients. Every start is settled
+  // before cleaning up, so a node that started while another failed is killed too.
+  const results = await Promise.allSettled(members.map((m) => start(m.id)));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
     await cluster.destroy();
-    throw e;
+    throw (failed as PromiseRejectedResult).reason;
   }
   return cluster;
+}
+
+/**
+ * Starts a cluster on free ports. Ports are picked before the nodes bind them, so a port can be
+ * taken meanwhile by a test running in parallel: a failed start is retried on fresh ports.
+ */
+export async function startCluster(opts: { nodes?: number; set?: Record<string, string> } = {}): Promise<TestCluster> {
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startClusterOnce(opts);
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
 }
 
 /** Sends one request on a fresh connection and closes it. */

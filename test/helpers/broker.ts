@@ -74,7 +74,22 @@ export interface SpawnedBroker {
 
 /** Runs `brook serve` as a child process (for kill -9 and restart tests). */
 export async function spawnBroker(opts: { dataDir: string; port?: number; set?: Record<string, string> }): Promise<SpawnedBroker> {
-  const port = opts.port ?? await freePort('127.0.0.1');
+  if (opts.port !== undefined) return spawnBrokerOnce({ ...opts, port: opts.port });
+  // The free port is picked before the broker binds it; a test running in parallel may take it
+  // meanwhile, so a failed start is retried on a fresh port.
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await spawnBrokerOnce({ ...opts, port: await freePort('127.0.0.1') });
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}
+
+async function spawnBrokerOnce(opts: { dataDir: string; port: number; set?: Record<string, string> }): Promise<SpawnedBroker> {
+  const port = opts.port;
   const args = [join(repoRoot, 'bin', 'brook.js'), 'serve', '--listen', `127.0.0.1:${port}`, '--data-dir', opts.dataDir];
   for (const [k, v] of Object.entries(opts.set ?? {})) args.push('--set', `${k}=${v}`);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -83,7 +98,10 @@ export async function spawnBroker(opts: { dataDir: string; port?: number; set?: 
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`broker did not start: ${out}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never leave a half-started broker behind (it would keep the test alive)
+      reject(new Error(`broker did not start: ${out}`));
+    }, 30_000);
     const check = () => {
       if (/listening on/.test(out)) {
         clearTimeout(timer);
