@@ -190,24 +190,14 @@ export class ShardRuntime {
       records: r.records.map((rec) => ({ ...encodeRecord(rec), timestamp: now })),
       baseTimestamp: now,
     });
-    let done: Promise<void>;
-    try {
-      done = this.#log.append(batch, { leaderEpoch: this.leaderEpoch, sync: this.#sync }).done;
-    } catch (err) {
-      done = Promise.reject(err);
-    }
-    this.#inFlight++;
-    return done.then(
+    return this.#append(batch).then(
       () => {
-        this.#inFlight--;
         for (const d of r.deliveries) d.send();
         return r.response;
       },
       (err: unknown) => {
-        this.#inFlight--;
-        this.#fail(err);
         for (const d of r.deliveries) d.fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-        throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `writing __consumer_offsets-${this.partition} failed`, { cause: err });
+        throw err;
       },
     );
   }
@@ -221,7 +211,7 @@ export class ShardRuntime {
     const r = op(this.shard);
     if (r.records.length === 0) return Promise.resolve(r.response);
     for (const rec of r.records) this.shard.txnOffsets.add(producerId, rec);
-    return this.#appendTxn(txnOffsetBatch(r.records, producerId, producerEpoch, Date.now())).then(() => r.response);
+    return this.#append(txnOffsetBatch(r.records, producerId, producerEpoch, Date.now())).then(() => r.response);
   }
 
   /** A transaction marker: its decision applies to the pending commits at once; resolves once durable. */
@@ -229,10 +219,14 @@ export class ShardRuntime {
     const err = this.unavailable();
     if (err !== null) return Promise.reject(err);
     this.shard.txnOffsets.complete(producerId, commit, (rec) => this.shard.replay(rec));
-    return this.#appendTxn(txnMarkerBatch(producerId, producerEpoch, commit, coordinatorEpoch, Date.now()));
+    return this.#append(txnMarkerBatch(producerId, producerEpoch, commit, coordinatorEpoch, Date.now()));
   }
 
-  #appendTxn(batch: Buffer): Promise<void> {
+  /**
+   * Appends one batch and resolves once it is as durable as the runtime asks; on failure the shard
+   * is failed (and reloaded later) and the promise rejects with COORDINATOR_NOT_AVAILABLE.
+   */
+  #append(batch: Buffer): Promise<void> {
     let done: Promise<void>;
     try {
       done = this.#log.append(batch, { leaderEpoch: this.leaderEpoch, sync: this.#sync }).done;
