@@ -101,15 +101,8 @@ export function rewriteBatch(batch: Buffer, ctx: RewriteContext, stats: RewriteS
   const logAppendTime = timestampTypeOf(batch) === 1;
   const newHorizon = needHorizon ? ctx.now + ctx.deleteRetentionMs : horizon;
   const opts = {
+    ...sameHeaderAs(batch),
     records: kept.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp, offsetDelta: r.offset - base })),
-    baseOffset: base,
-    producerId: producerIdOf(batch),
-    producerEpoch: producerEpochOf(batch),
-    baseSequence: baseSequenceOf(batch),
-    transactional: isTransactionalBatch(batch),
-    partitionLeaderEpoch: partitionLeaderEpochOf(batch),
-    timestampType: timestampTypeOf(batch),
-    lastOffsetDelta: lastOffsetDeltaOf(batch),
     ...(newHorizon >= 0 ? { baseTimestamp: newHorizon } : {}),
     ...(logAppendTime ? { maxTimestamp: maxTimestampOf(batch) } : {}),
   };
@@ -128,8 +121,17 @@ export function rewriteBatch(batch: Buffer, ctx: RewriteContext, stats: RewriteS
 
 /** A batch with no records covering the same offsets as `batch` (the last batch of a cleaned segment). */
 export function emptyBatchLike(batch: Buffer): Buffer {
-  const out = buildRecordBatch({
+  return buildRecordBatch({
+    ...sameHeaderAs(batch),
     records: [],
+    baseTimestamp: baseTimestampOf(batch),
+    maxTimestamp: maxTimestampOf(batch),
+  });
+}
+
+/** Builder options that keep `batch`'s offsets, producer fields, leader epoch and timestamp type. */
+function sameHeaderAs(batch: Buffer) {
+  return {
     baseOffset: baseOffsetOf(batch),
     producerId: producerIdOf(batch),
     producerEpoch: producerEpochOf(batch),
@@ -138,8 +140,5 @@ export function emptyBatchLike(batch: Buffer): Buffer {
     partitionLeaderEpoch: partitionLeaderEpochOf(batch),
     timestampType: timestampTypeOf(batch),
     lastOffsetDelta: lastOffsetDeltaOf(batch),
-    baseTimestamp: baseTimestampOf(batch),
-    maxTimestamp: maxTimestampOf(batch),
-  });
-  return out;
+  };
 }
