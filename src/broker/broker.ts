@@ -1,6 +1,7 @@
 // A Brook node: the storage engine, the controller's metadata image, the request handlers and the
 // network server, bound together. Handlers reach everything through `ctx.broker`.
 import { join } from 'node:path';
+import { ErrorCode } from '../protocol/errors.ts';
 import { LogManager } from '../storage/log-manager.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import { Controller } from '../controller/controller.ts';
@@ -99,12 +100,12 @@ export class Broker {
   /** The local log of a partition this node leads, or an error code. */
   leaderLog(topic: string, partition: number): { errorCode: number; log: PartitionLog | null; topic: TopicImage | null; leaderEpoch: number } {
     const t = this.image.topics.get(topic);
-    if (t === undefined) return { errorCode: 3, log: null, topic: null, leaderEpoch: -1 };
+    if (t === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, log: null, topic: null, leaderEpoch: -1 };
     const p = t.partitions.get(partition);
-    if (p === undefined) return { errorCode: 3, log: null, topic: t, leaderEpoch: -1 };
-    if (p.leader !== this.settings.nodeId) return { errorCode: 6, log: null, topic: t, leaderEpoch: p.leaderEpoch };
+    if (p === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, log: null, topic: t, leaderEpoch: -1 };
+    if (p.leader !== this.settings.nodeId) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, log: null, topic: t, leaderEpoch: p.leaderEpoch };
     const log = this.logs.get(topic, partition);
-    if (log === undefined) return { errorCode: 6, log: null, topic: t, leaderEpoch: p.leaderEpoch };
+    if (log === undefined) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, log: null, topic: t, leaderEpoch: p.leaderEpoch };
     return { errorCode: 0, log, topic: t, leaderEpoch: p.leaderEpoch };
   }
 

@@ -8,6 +8,7 @@
 // the producer's ongoing transaction) against the partition's producer state (src/txn, issue 6).
 // Not yet: replication to followers (single replica).
 import { CLOSE_CONNECTION, defineHandler } from '../handler.ts';
+import { isInternalTopic } from '../../config/topic-name.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import { appendToPartition, type AppendOutcome } from '../produce.ts';
 import {
@@ -15,7 +16,6 @@ import {
   type PartitionProduceResponse,
 } from '../../protocol/generated/produce-response.ts';
 
-const INTERNAL = new Set(['__consumer_offsets', '__transaction_state', '__cluster_metadata']);
 
 function toResponse(index: number, o: AppendOutcome): PartitionProduceResponse {
   return createPartitionProduceResponse({
@@ -39,7 +39,7 @@ export default defineHandler(0, 0, 11, (req, ctx) => {
       let outcome: AppendOutcome;
       if (acks !== 0 && acks !== 1 && acks !== -1) {
         outcome = { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, errorMessage: null, baseOffset: -1, logAppendTime: -1, logStartOffset: -1, done: null };
-      } else if (INTERNAL.has(topic.name)) {
+      } else if (isInternalTopic(topic.name)) {
         outcome = { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: `clients may not write to the internal topic ${topic.name}`, baseOffset: -1, logAppendTime: -1, logStartOffset: -1, done: null };
       } else {
         const target = broker.leaderLog(topic.name, pd.index);

@@ -53,9 +53,10 @@ async function lookup(broker: Broker, topic: string, partition: number, timestam
 
 export default defineHandler(2, 0, 9, async (req, ctx) => {
   // A partition asked for twice is INVALID_REQUEST for every copy (Kafka, v1+).
+  const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
   const seen = new Map<string, number>();
-  for (const t of req.topics) for (const p of t.partitions) seen.set(`${t.name}\u0000${p.partitionIndex}`, (seen.get(`${t.name}\u0000${p.partitionIndex}`) ?? 0) + 1);
-  const duplicate = (topic: string, partition: number) => ctx.apiVersion >= 1 && seen.get(`${topic}\u0000${partition}`)! > 1;
+  for (const t of req.topics) for (const p of t.partitions) seen.set(key(t.name, p.partitionIndex), (seen.get(key(t.name, p.partitionIndex)) ?? 0) + 1);
+  const duplicate = (topic: string, partition: number) => ctx.apiVersion >= 1 && seen.get(key(topic, partition))! > 1;
   const topics = await Promise.all(req.topics.map(async (t) => createListOffsetsTopicResponse({
     name: t.name,
     partitions: await Promise.all(t.partitions.map((p) => duplicate(t.name, p.partitionIndex)

@@ -5,7 +5,7 @@
 // operations (v8+) report every operation as allowed until ACLs exist.
 import { defineHandler } from '../handler.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
-import { validateTopicName } from '../../config/topic-name.ts';
+import { INTERNAL_TOPICS, validateTopicName } from '../../config/topic-name.ts';
 import {
   createMetadataResponse, createMetadataResponseBroker, createMetadataResponsePartition, createMetadataResponseTopic,
   type MetadataResponseTopic,
@@ -13,12 +13,10 @@ import {
 import type { TopicImage } from '../../controller/image.ts';
 import type { Broker } from '../broker.ts';
 
-const INTERNAL_TOPICS: ReadonlySet<string> = new Set(RESERVED);
 // READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (AclOperation codes).
 const TOPIC_OPERATIONS = [3, 4, 5, 6, 7, 8, 10, 11].reduce((m, op) => m | (1 << op), 0);
 // CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE.
 const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((m, op) => m | (1 << op), 0);
-import { INTERNAL_TOPICS as RESERVED } from '../../config/topic-name.ts';
 const NOT_REQUESTED = -2147483648;
 
 function describeTopic(t: TopicImage, includeOps: boolean): MetadataResponseTopic {
