@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { KafkaConnection } from '../src/client/connection.ts';
 import { API_CODECS } from '../src/protocol/generated/api-index.ts';
 import { Reader } from '../src/protocol/reader.ts';
-import { isFlexibleResponse } from '../src/broker/request-header.ts';
+import { isFlexibleResponse } from '../src/protocol/request-header.ts';
 import { connectRaw, type RawConnection } from '../test/fuzz/raw-client.ts';
 import { messageSamples } from '../test/fuzz/samples.ts';
 import { nextCase, buildBombs, type FrameCase, type FrameContext } from '../test/fuzz/frame-cases.ts';

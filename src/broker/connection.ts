@@ -18,7 +18,7 @@ import type { Socket } from 'node:net';
 import { Reader, ProtocolError } from '../protocol/reader.ts';
 import { Writer } from '../protocol/writer.ts';
 import { API_CODECS } from '../protocol/generated/api-index.ts';
-import { readRequestHeader, writeResponseHeader, isFlexibleRequest, isFlexibleResponse, API_VERSIONS_KEY } from './request-header.ts';
+import { readRequestHeader, writeResponseHeader, isFlexibleRequest, isFlexibleResponse, API_VERSIONS_KEY } from '../protocol/request-header.ts';
 import { CLOSE_CONNECTION, type ApiHandler, type ConnectionInfo, type RequestContext } from './handler.ts';
 import type { Broker } from './broker.ts';
 import { apiVersionsFallback } from './handlers/18-api-versions.ts';

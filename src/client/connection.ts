@@ -5,7 +5,7 @@ import net from 'node:net';
 import { Reader } from '../protocol/reader.ts';
 import { Writer } from '../protocol/writer.ts';
 import { API_CODECS, type ApiTypes } from '../protocol/generated/api-index.ts';
-import { isFlexibleRequest, isFlexibleResponse, writeRequestHeader } from '../broker/request-header.ts';
+import { isFlexibleRequest, isFlexibleResponse, writeRequestHeader } from '../protocol/request-header.ts';
 
 interface Pending {
   apiKey: number;

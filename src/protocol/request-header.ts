@@ -1,9 +1,9 @@
 // Request header v1 (non-flexible APIs) / v2 (flexible: adds tagged fields); response header v0 /
 // v1 (flexible). ApiVersions' response header is always v0 so that a client can read the error
 // before knowing which versions we speak (KIP-511).
-import { Reader } from '../protocol/reader.ts';
-import { Writer } from '../protocol/writer.ts';
-import { API_CODECS } from '../protocol/generated/api-index.ts';
+import { Reader } from './reader.ts';
+import { Writer } from './writer.ts';
+import { API_CODECS } from './generated/api-index.ts';
 
 export interface RequestHeader {
   apiKey: number;

@@ -12,7 +12,7 @@
 import { Reader } from '../../src/protocol/reader.ts';
 import { Writer } from '../../src/protocol/writer.ts';
 import { API_CODECS } from '../../src/protocol/generated/api-index.ts';
-import { readRequestHeader, isFlexibleRequest, writeRequestHeader } from '../../src/broker/request-header.ts';
+import { readRequestHeader, isFlexibleRequest, writeRequestHeader } from '../../src/protocol/request-header.ts';
 import { buildRecordBatch, CRC, Compression, type CompressionType } from '../../src/protocol/record-batch.ts';
 import type { MessageSample } from './samples.ts';
 import { mutate, pick, randInt, type Rng } from './mutations.ts';

@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { Writer } from '../../src/protocol/writer.ts';
 import { API_CODECS, type ApiTypes } from '../../src/protocol/generated/api-index.ts';
-import { isFlexibleRequest, writeRequestHeader } from '../../src/broker/request-header.ts';
+import { isFlexibleRequest, writeRequestHeader } from '../../src/protocol/request-header.ts';
 import { createApiVersionsRequest } from '../../src/protocol/generated/api-versions-request.ts';
 
 export interface RawConnection {
