@@ -32,6 +32,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'produce', summary: 'Write records read from stdin to a topic', load: () => import('./commands/produce.ts') },
   { name: 'consume', summary: 'Print the records of a topic', load: () => import('./commands/consume.ts') },
   { name: 'group', summary: 'List, describe, seek and delete consumer groups', load: () => import('./commands/group.ts') },
+  { name: 'perf', summary: 'Measure produce and consume throughput and latency (load generator)', load: () => import('./commands/perf.ts') },
   { name: 'config', summary: 'Get and set broker configs', load: () => import('./commands/config.ts') },
 ];
 
