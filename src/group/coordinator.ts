@@ -31,6 +31,7 @@ import { AUTHORIZED_OPERATIONS_OMITTED } from './group-admin.ts';
 import { ShardRuntime, type CoordinatorLog } from './runtime.ts';
 import type { GroupShard, RequestMeta, TopicInfo, TopicResolver } from './shard.ts';
 import type { Result } from './result.ts';
+import type { FetchOffsetsOptions } from './offset-ops.ts';
 import type { TxnOffsetCommitRequest } from '../protocol/generated/txn-offset-commit-request.ts'; // transactions (issue 6)
 import type { TxnOffsetCommitResponse } from '../protocol/generated/txn-offset-commit-response.ts';
 import { txnCommitOffsets } from './txn-offsets.ts';
@@ -304,8 +305,9 @@ export class GroupCoordinator {
     }));
   }
 
-  fetchOffsets(groupId: string, topics: readonly { name: string; partitionIndexes: number[] }[] | null, memberId: string | null = null, memberEpoch = -1): Promise<OffsetFetchResponseGroup> {
-    return this.#read(groupId, (s) => s.fetchOffsets(groupId, topics, memberId, memberEpoch), (errorCode) => ({ groupId, topics: [], errorCode }));
+  /** OffsetFetch for one group; `opts.requireStable` (v7+, KIP-447) reports pending transactional commits. */
+  fetchOffsets(groupId: string, topics: readonly { name: string; partitionIndexes: number[] }[] | null, opts: FetchOffsetsOptions = {}): Promise<OffsetFetchResponseGroup> {
+    return this.#read(groupId, (s) => s.fetchOffsets(groupId, topics, opts), (errorCode) => ({ groupId, topics: [], errorCode }));
   }
 
   deleteOffsets(req: OffsetDeleteRequest): Promise<OffsetDeleteResponse> {

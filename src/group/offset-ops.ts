@@ -22,6 +22,7 @@ import { CONSUMER_PROTOCOL_TYPE, decodeSubscription } from './consumer-protocol.
 import { createOffsetCommitValue, offsetCommitRecord, type CoordinatorRecord } from './records.ts';
 import { result, type Result } from './result.ts';
 import type { GroupShard } from './shard.ts';
+import type { CommittedOffset } from './offset-store.ts';
 
 function validateClassicCommit(g: ClassicGroup, generation: number, memberId: string, instanceId: string | null): number {
   if (instanceId !== null) {
@@ -96,32 +97,48 @@ function fetched(partitionIndex: number, o: { offset: bigint; leaderEpoch: numbe
   };
 }
 
+/** KIP-447: a partition an open transaction holds a commit for, asked with require_stable. */
+function unstable(partitionIndex: number): OffsetFetchResponsePartitions {
+  return { partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
+}
+
+export interface FetchOffsetsOptions {
+  /** KIP-848 (v9): the asking member, checked against its epoch; null for admin tools. */
+  memberId?: string | null;
+  memberEpoch?: number;
+  /** v7+ (KIP-447): answer UNSTABLE_OFFSET_COMMIT where a transaction's commit is pending. */
+  requireStable?: boolean;
+}
+
 /**
- * Committed offsets of one group; `topics` null means every topic with a commit. A group that does
- * not exist answers offset -1 and no error (librdkafka relies on it).
+ * Committed offsets of one group; `topics` null means every topic with a commit (as in Kafka, a
+ * partition whose only commit is still pending is then not listed). A group that does not exist
+ * answers offset -1 and no error (librdkafka relies on it).
  */
 export function fetchOffsets(
   shard: GroupShard,
   groupId: string,
   topics: readonly { name: string; partitionIndexes: number[] }[] | null,
-  memberId: string | null = null,
-  memberEpoch = -1,
+  opts: FetchOffsetsOptions = {},
 ): OffsetFetchResponseGroup {
+  const { memberId = null, memberEpoch = -1, requireStable = false } = opts;
   const g = shard.groups.get(groupId);
   if (g?.type === 'consumer' && memberId !== null && memberEpoch >= 0) {
     const errorCode = validateMemberEpoch(g, memberId, memberEpoch);
     if (errorCode !== ErrorCode.NONE) return { groupId, topics: [], errorCode };
   }
   const committed = shard.offsets.of(groupId);
+  const answer = (topic: string, p: number, o: CommittedOffset | undefined): OffsetFetchResponsePartitions =>
+    requireStable && shard.txnOffsets.has(groupId, topic, p) ? unstable(p) : fetched(p, o);
   const out: OffsetFetchResponseGroup = { groupId, topics: [], errorCode: ErrorCode.NONE };
   if (topics === null) {
     for (const [name, parts] of committed) {
-      out.topics.push({ name, partitions: [...parts].sort((a, b) => a[0] - b[0]).map(([p, o]) => fetched(p, o)) });
+      out.topics.push({ name, partitions: [...parts].sort((a, b) => a[0] - b[0]).map(([p, o]) => answer(name, p, o)) });
     }
   } else {
     for (const t of topics) {
       const parts = committed.get(t.name);
-      out.topics.push({ name: t.name, partitions: t.partitionIndexes.map((p) => fetched(p, parts?.get(p))) });
+      out.topics.push({ name: t.name, partitions: t.partitionIndexes.map((p) => answer(t.name, p, parts?.get(p))) });
     }
   }
   return out;
@@ -181,7 +198,8 @@ export function expireOffsets(shard: GroupShard): Result<void> {
     for (const [topic, parts] of shard.offsets.of(groupId)) {
       for (const [partition, o] of parts) {
         const deadline = o.expireTimestamp >= 0 ? o.expireTimestamp : (emptySince ?? o.commitTimestamp) + retention;
-        if (!subscribed.has(topic) && now >= deadline) records.push(offsetCommitRecord(groupId, topic, partition, null));
+        // An offset an open transaction is about to replace is kept until the transaction ends (as Kafka).
+        if (!subscribed.has(topic) && now >= deadline && !shard.txnOffsets.has(groupId, topic, partition)) records.push(offsetCommitRecord(groupId, topic, partition, null));
         else remaining++;
       }
     }

@@ -27,7 +27,7 @@ import { ConsumerGroup } from './consumer-group.ts';
 import { joinGroup } from './classic-join.ts';
 import { heartbeat, leaveGroup, syncGroup } from './classic-members.ts';
 import { joinError, scheduleSession, syncError } from './classic-rebalance.ts';
-import { commitOffsets, deleteOffsets, expireOffsets, fetchOffsets } from './offset-ops.ts';
+import { commitOffsets, deleteOffsets, expireOffsets, fetchOffsets, type FetchOffsetsOptions } from './offset-ops.ts';
 import { describeClassicGroup, listGroups, deleteGroup } from './group-admin.ts';
 import { consumerGroupHeartbeat, scheduleConsumerSessions } from './consumer-heartbeat.ts';
 import { describeConsumerGroup } from './consumer-describe.ts';
@@ -115,8 +115,8 @@ export class GroupShard {
     return commitOffsets(this, req, meta.version);
   }
 
-  fetchOffsets(groupId: string, topics: readonly { name: string; partitionIndexes: number[] }[] | null, memberId: string | null = null, memberEpoch = -1): OffsetFetchResponseGroup {
-    return fetchOffsets(this, groupId, topics, memberId, memberEpoch);
+  fetchOffsets(groupId: string, topics: readonly { name: string; partitionIndexes: number[] }[] | null, opts: FetchOffsetsOptions = {}): OffsetFetchResponseGroup {
+    return fetchOffsets(this, groupId, topics, opts);
   }
 
   deleteOffsets(req: OffsetDeleteRequest): Result<OffsetDeleteResponse> {

@@ -7,6 +7,12 @@
 // applies them (in order, as if just committed), ABORT drops them. Loading the partition replays
 // the same way, so a restart between the commit and the marker keeps them pending, and the
 // coordinator's re-sent marker then decides.
+//
+// KIP-447: OffsetFetch with require_stable (v7+; librdkafka sets it when isolation.level is
+// read_committed, its default) answers UNSTABLE_OFFSET_COMMIT (88, retriable) on each partition an
+// open transaction holds a commit for — offset -1, no metadata — so a consumer taking over a
+// partition waits for the transaction's outcome instead of starting from the older offset and
+// re-reading what the transaction consumed. Without the flag the last committed offset is answered.
 import { ErrorCode } from '../protocol/errors.ts';
 import {
   PRODUCER_ID, buildRecordBatch, decodeRecords, isControlBatch,
@@ -22,33 +28,47 @@ import type { GroupShard } from './shard.ts';
 /** Offset commits of open transactions, per producer id, in commit order. */
 export class PendingTxnOffsets {
   readonly #byProducer = new Map<bigint, CoordinatorRecord[]>();
+  /**
+   * How many pending commits name each group/topic/partition, across producers: OffsetFetch with
+   * require_stable (KIP-447) asks this for every partition it answers, so it must not scan.
+   */
+  readonly #pendingPerPartition = new Map<string, number>();
 
   add(producerId: bigint, r: CoordinatorRecord): void {
     let list = this.#byProducer.get(producerId);
     if (list === undefined) this.#byProducer.set(producerId, (list = []));
     list.push(r);
+    const k = partitionKey(r);
+    if (k !== null) this.#pendingPerPartition.set(k, (this.#pendingPerPartition.get(k) ?? 0) + 1);
   }
 
   /** Ends the producer's transaction: on commit, `apply` each pending record in order. */
   complete(producerId: bigint, commit: boolean, apply: (r: CoordinatorRecord) => void): void {
     const list = this.#byProducer.get(producerId);
     this.#byProducer.delete(producerId);
-    if (commit && list !== undefined) for (const r of list) apply(r);
+    if (list === undefined) return;
+    for (const r of list) {
+      const k = partitionKey(r);
+      if (k === null) continue;
+      const n = (this.#pendingPerPartition.get(k) ?? 0) - 1;
+      if (n > 0) this.#pendingPerPartition.set(k, n);
+      else this.#pendingPerPartition.delete(k);
+    }
+    if (commit) for (const r of list) apply(r);
   }
 
   /** Whether an open transaction holds a commit for this partition (OffsetFetch require_stable, KIP-447). */
   has(group: string, topic: string, partition: number): boolean {
-    for (const list of this.#byProducer.values()) {
-      for (const r of list) {
-        if (r.type === 'offset-commit' && r.key.group === group && r.key.topic === topic && r.key.partition === partition) return true;
-      }
-    }
-    return false;
+    return this.#pendingPerPartition.has(`${group}\u0000${topic}\u0000${partition}`);
   }
 
   get size(): number {
     return this.#byProducer.size;
   }
+}
+
+function partitionKey(r: CoordinatorRecord): string | null {
+  return r.type === 'offset-commit' ? `${r.key.group}\u0000${r.key.topic}\u0000${r.key.partition}` : null;
 }
 
 /**

@@ -234,8 +234,8 @@ test('offset commits and fetches of KIP-848 members are checked against the memb
   assert.equal(commit(a.memberId, 0), ErrorCode.STALE_MEMBER_EPOCH);
   assert.equal(commit('ghost', 1), ErrorCode.UNKNOWN_MEMBER_ID);
   assert.equal(commit('', -1), ErrorCode.UNKNOWN_MEMBER_ID, 'no admin commits while the group has members');
-  assert.equal(h.shard.fetchOffsets('cg', [{ name: 't', partitionIndexes: [0] }], a.memberId, 0).errorCode, ErrorCode.STALE_MEMBER_EPOCH);
-  assert.equal(h.shard.fetchOffsets('cg', [{ name: 't', partitionIndexes: [0] }], a.memberId, 1).topics[0].partitions[0].committedOffset, 5n);
+  assert.equal(h.shard.fetchOffsets('cg', [{ name: 't', partitionIndexes: [0] }], { memberId: a.memberId, memberEpoch: 0 }).errorCode, ErrorCode.STALE_MEMBER_EPOCH);
+  assert.equal(h.shard.fetchOffsets('cg', [{ name: 't', partitionIndexes: [0] }], { memberId: a.memberId, memberEpoch: 1 }).topics[0].partitions[0].committedOffset, 5n);
   a.leave();
   assert.equal(commit('', -1), ErrorCode.NONE);
 });

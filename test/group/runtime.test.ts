@@ -2,50 +2,13 @@
 // failed append as "reload from the log" (the log is the truth).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ShardRuntime, type CoordinatorLog } from '../../src/group/runtime.ts';
+import { ShardRuntime } from '../../src/group/runtime.ts';
+import { MemoryLog } from './memory-log.ts';
 import { TEST_CONFIG } from './harness.ts';
 import { ErrorCode, KafkaError } from '../../src/protocol/errors.ts';
-import { buildRecordBatch, splitBatches, lastOffsetOf } from '../../src/protocol/record-batch.ts';
+import { buildRecordBatch, splitBatches } from '../../src/protocol/record-batch.ts';
 import { createOffsetCommitRequest } from '../../src/protocol/generated/offset-commit-request.ts';
 import { encodeRecord, offsetCommitRecord, createOffsetCommitValue } from '../../src/group/records.ts';
-
-class MemoryLog implements CoordinatorLog {
-  logStartOffset = 0;
-  batches: Buffer[] = [];
-  next = 0;
-  /** Pending `done` resolutions, released by `flush()`. */
-  waiting: { resolve: () => void; reject: (e: Error) => void }[] = [];
-  autoFlush = true;
-  failNext = false;
-
-  get highWatermark(): number {
-    return this.next;
-  }
-
-  append(records: Buffer): { baseOffset: number; done: Promise<void> } {
-    const baseOffset = this.next;
-    records.writeBigInt64BE(BigInt(baseOffset), 0);
-    const copy = Buffer.from(records);
-    this.next = lastOffsetOf(copy, 0) + 1;
-    if (this.failNext) {
-      this.failNext = false;
-      this.next = baseOffset;
-      return { baseOffset, done: Promise.reject(new Error('disk on fire')) };
-    }
-    this.batches.push(copy);
-    if (this.autoFlush) return { baseOffset, done: Promise.resolve() };
-    return { baseOffset, done: new Promise((resolve, reject) => this.waiting.push({ resolve, reject })) };
-  }
-
-  flush(): void {
-    for (const w of this.waiting.splice(0)) w.resolve();
-  }
-
-  async read(offset: number): Promise<{ records: Buffer }> {
-    const out = this.batches.filter((b) => lastOffsetOf(b, 0) >= offset);
-    return { records: Buffer.concat(out) };
-  }
-}
 
 let ids = 0;
 function runtime(log: MemoryLog, lines: string[] = [], failures: ShardRuntime[] = []): ShardRuntime {
