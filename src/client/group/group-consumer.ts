@@ -17,6 +17,9 @@ import { ASSIGNORS, rebalanceProtocolOf, type Assignor } from './assignors.ts';
 import type { Assignment } from './consumer-protocol.ts';
 import { GroupMembership } from './membership.ts';
 
+/** How long to wait before asking again for offsets a transaction still holds (retry.backoff.ms). */
+const UNSTABLE_RETRY_MS = 100;
+
 export interface GroupConsumerOptions extends ConsumerOptions {
   groupId: string;
   topics: readonly string[];
@@ -254,7 +257,15 @@ export class GroupConsumer {
   private async assign(added: TopicPartition[]): Promise<void> {
     const byTopic = new Map<string, number[]>();
     for (const p of added) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
-    const committed = await fetchOffsets(this.client, this.groupId, [...byTopic].map(([topic, partitions]) => ({ topic, partitions })), { requireStable: true });
+    const topics = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+    let committed = await fetchOffsets(this.client, this.groupId, topics, { requireStable: true });
+    // KIP-447: UNSTABLE_OFFSET_COMMIT means a transaction holds a commit for the partition; its
+    // position is known once the transaction ends, so ask again (as Kafka's consumers do) rather
+    // than start from the older offset or the reset policy.
+    while (!this.closed && committed.some((c) => c.error?.code === ErrorCode.UNSTABLE_OFFSET_COMMIT)) {
+      await new Promise((r) => setTimeout(r, UNSTABLE_RETRY_MS));
+      committed = await fetchOffsets(this.client, this.groupId, topics, { requireStable: true });
+    }
     const start = new Map(committed.filter((c) => c.error === null && c.offset >= 0).map((c) => [tpKey(c.topic, c.partition), c.offset]));
     for (const [key, offset] of start) this.committed.set(key, offset);
     this.consumer.addAssignment(added.map((p) => ({ ...p, offset: start.get(tpKey(p.topic, p.partition)) ?? this.o.defaultOffset })));
