@@ -20,6 +20,7 @@ import { schemaFor } from './config-describe.ts';
 import { GroupCoordinator } from '../group/coordinator.ts'; // groups (issue 5)
 import { Transactions } from '../txn/transactions.ts'; // transactions (issue 6)
 import { ClusterNode, clusterIdFromVoters } from './cluster-node.ts'; // cluster (issue 4)
+import { BrokerChannels, endpointOf } from './broker-channels.ts'; // inter-broker requests (transactions across brokers)
 
 export class Broker {
   readonly settings: BrokerSettings;
@@ -35,6 +36,8 @@ export class Broker {
   /** The metadata quorum, controller listener and broker lifecycle (issue 4); set by startBrokerWithSettings. */
   cluster!: ClusterNode;
   readonly log: (line: string) => void;
+  /** Connections to the other brokers' listeners, for inter-broker APIs (WriteTxnMarkers, KIP-890 verification). */
+  readonly interBroker: BrokerChannels;
   private topicSettingsCache = new Map<string, TopicSettings>();
   private applying: Promise<void> = Promise.resolve();
 
@@ -44,6 +47,7 @@ export class Broker {
     this.logs = logs;
     this.controller = controller;
     this.log = log;
+    this.interBroker = new BrokerChannels({ nodeId: settings.nodeId, endpoint: (id) => endpointOf(this.image, id, settings.listenerName) });
   }
 
   get image(): MetadataImage {
@@ -220,6 +224,7 @@ export async function startBrokerWithSettings(settings: BrokerSettings, config: 
         await server.close();
         await broker.groups.close(); // groups (issue 5)
         await broker.txn.close(); // transactions (issue 6)
+        broker.interBroker.close();
         await broker.whenApplied();
         await cluster.close();
         await controller.close();

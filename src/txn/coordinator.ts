@@ -11,7 +11,7 @@ import type { PartitionLog } from '../storage/partition-log.ts';
 import { javaStringHash } from '../group/group-partition.ts';
 import type { TxnOffsetCommitRequest } from '../protocol/generated/txn-offset-commit-request.ts';
 import type { TxnOffsetCommitResponse } from '../protocol/generated/txn-offset-commit-response.ts';
-import { CONSUMER_OFFSETS, writeMarkers } from './markers.ts';
+import { CONSUMER_OFFSETS, writeMarkers, type MarkerRouting } from './markers.ts';
 import type { ProducerIdManager } from './producer-ids.ts';
 import type { ProducerStates } from './producer-states.ts';
 import type { TxnVerifier } from './produce-check.ts';
@@ -35,6 +35,13 @@ export interface TxnGroups {
   ensureTopic(): Promise<void>;
   completeTransaction(offsetsPartition: number, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number): Promise<void>;
   txnCommitOffsets(req: TxnOffsetCommitRequest, version: number): Promise<TxnOffsetCommitResponse>;
+}
+
+/** How the coordinator reaches partitions and coordinators on other brokers (Transactions binds it to the inter-broker connections). */
+export interface CoordinatorNetwork {
+  readonly markers: MarkerRouting;
+  /** KIP-890 verification of a partition in a transaction whose coordinator may be elsewhere (produce-path codes). */
+  verify(transactionalId: string, producerId: bigint, epoch: number, topic: string, partition: number): Promise<number>;
 }
 
 export interface TxnCoordinatorConfig {
@@ -80,13 +87,24 @@ export class TransactionCoordinator {
   #metadataWaiters: (() => void)[] = [];
   #creating: Promise<void> | null = null;
   #closed = false;
+  readonly #network: CoordinatorNetwork;
 
-  constructor(host: TxnCoordinatorHost, groups: () => TxnGroups, producers: ProducerStates, ids: ProducerIdManager, config: TxnCoordinatorConfig = txnConfigFrom(host.config)) {
+  constructor(
+    host: TxnCoordinatorHost, groups: () => TxnGroups, producers: ProducerStates, ids: ProducerIdManager,
+    network: CoordinatorNetwork, config: TxnCoordinatorConfig = txnConfigFrom(host.config),
+  ) {
     this.#host = host;
     this.#groups = groups;
     this.#producers = producers;
     this.#ids = ids;
     this.config = config;
+    this.#network = network;
+  }
+
+  /** The node leading the id's __transaction_state partition: null when the topic does not exist, -1 without a leader. */
+  coordinatorOf(transactionalId: string): number | null {
+    const part = this.#host.image.topics.get(TRANSACTION_STATE_TOPIC)?.partitions.get(this.partitionFor(transactionalId));
+    return part === undefined ? null : part.leader;
   }
 
   partitionFor(transactionalId: string): number {
@@ -239,13 +257,8 @@ export class TransactionCoordinator {
   async #completeOnce(rt: TxnRuntime, transactionalId: string): Promise<void> {
     const m = rt.shard.txns.get(transactionalId);
     if (m === undefined || (m.state !== TxnState.PrepareCommit && m.state !== TxnState.PrepareAbort)) return;
-    const groups = this.#groups();
     try {
-      await writeMarkers({
-        leaderLog: (t, p) => this.#host.leaderLog(t, p),
-        fsyncAcksAll: this.#host.settings.fsyncAcksAll,
-        completeGroupTransaction: (p, id, epoch, commit, ce) => groups.completeTransaction(p, id, epoch, commit, ce),
-      }, this.#producers, {
+      await writeMarkers(this.#network.markers, {
         producerId: m.producerId, producerEpoch: m.producerEpoch, commit: m.state === TxnState.PrepareCommit,
         coordinatorEpoch: rt.leaderEpoch, partitions: m.partitions,
       });
@@ -342,16 +355,44 @@ export class TransactionCoordinator {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
     });
+    const groups = this.#groups();
+    if (this.coordinatorOf(req.transactionalId) !== this.#host.settings.nodeId) {
+      // The request came to the group's coordinator; the transaction's is another broker, asked as a
+      // partition leader asks it (KIP-890). Kafka turns the retriable produce-path code into
+      // COORDINATOR_NOT_AVAILABLE for offset commits.
+      const offsetsPartition = groups.partitionFor(req.groupId);
+      const leader = this.#host.image.topics.get(CONSUMER_OFFSETS)?.partitions.get(offsetsPartition)?.leader;
+      if (leader !== this.#host.settings.nodeId) return all(ErrorCode.NOT_COORDINATOR);
+      const code = await this.#network.verify(req.transactionalId, req.producerId, req.producerEpoch, CONSUMER_OFFSETS, offsetsPartition);
+      if (code !== ErrorCode.NONE) return all(code === ErrorCode.NOT_ENOUGH_REPLICAS ? ErrorCode.COORDINATOR_NOT_AVAILABLE : code);
+      return groups.txnCommitOffsets(req, version);
+    }
     try {
       const rt = await this.#runtimeFor(req.transactionalId);
       const m = rt.shard.txns.get(req.transactionalId);
       if (m === undefined || m.producerId !== req.producerId) return all(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
       if (m.producerEpoch !== req.producerEpoch) return all(ErrorCode.INVALID_PRODUCER_EPOCH);
-      const groups = this.#groups();
       if (m.state !== TxnState.Ongoing || !m.partitions.has(tpKey(CONSUMER_OFFSETS, groups.partitionFor(req.groupId)))) return all(ErrorCode.INVALID_TXN_STATE);
       return await groups.txnCommitOffsets(req, version);
     } catch (err) {
       return all(codeOf(err));
+    }
+  }
+
+  /**
+   * AddPartitionsToTxn v4+ with verifyOnly (KIP-890): for each partition, whether it is in the
+   * producer's ongoing transaction (NONE), else why not; one code for all when this node cannot
+   * answer for the id (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, ...).
+   */
+  async verifyPartitions(transactionalId: string, producerId: bigint, epoch: number, partitions: readonly { topic: string; partition: number }[]): Promise<number[]> {
+    if (transactionalId === '') return partitions.map(() => ErrorCode.INVALID_REQUEST);
+    try {
+      if (this.coordinatorOf(transactionalId) !== this.#host.settings.nodeId) throw new KafkaError(ErrorCode.NOT_COORDINATOR);
+      const rt = await this.#runtimeFor(transactionalId);
+      return partitions.map((p) => rt.shard.verify(transactionalId, producerId, epoch, tpKey(p.topic, p.partition)));
+    } catch (err) {
+      const code = codeOf(err);
+      return partitions.map(() => code);
     }
   }
 

@@ -46,7 +46,8 @@ export default defineHandler(0, 0, 11, (req, ctx) => {
         if (target.log === null || target.topic === null) {
           outcome = { errorCode: target.errorCode, errorMessage: null, baseOffset: -1, logAppendTime: -1, logStartOffset: -1, done: null };
         } else {
-          outcome = appendToPartition(target.log, pd.records, {
+          const log = target.log;
+          const opts = {
             settings: broker.topicSettings(target.topic),
             apiVersion: ctx.apiVersion,
             acks,
@@ -54,8 +55,28 @@ export default defineHandler(0, 0, 11, (req, ctx) => {
             fsyncAcksAll: broker.settings.fsyncAcksAll,
             now,
             producers: broker.txn.producers,
-            verify: broker.txn.verifier(req.transactionalId, topic.name, pd.index),
-          });
+            verify: null,
+          };
+          if (req.transactionalId === null) {
+            outcome = appendToPartition(log, pd.records, opts);
+          } else {
+            // transactions across brokers (KIP-890): may wait for the coordinator's verification.
+            const r = broker.txn.appendTransactional(req.transactionalId, topic.name, pd.index, pd.records,
+              (verify) => appendToPartition(log, pd.records, { ...opts, verify }),
+              (errorCode, errorMessage): AppendOutcome => ({ errorCode, errorMessage, baseOffset: -1, logAppendTime: -1, logStartOffset: log.logStartOffset, done: null }));
+            if (r instanceof Promise) {
+              const resp = toResponse(pd.index, { errorCode: 0, errorMessage: null, baseOffset: -1, logAppendTime: -1, logStartOffset: -1, done: null });
+              pending.push(r.then((o) => {
+                Object.assign(resp, toResponse(pd.index, o));
+                return o.done ?? undefined;
+              }).catch((e) => {
+                broker.log(`append to ${topic.name}-${pd.index} failed: ${e?.message ?? e}`);
+                Object.assign(resp, { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: 'the log directory failed to write the records', baseOffset: -1n });
+              }));
+              return resp;
+            }
+            outcome = r;
+          }
         }
       }
       const resp = toResponse(pd.index, outcome);

@@ -1,7 +1,7 @@
 // FindCoordinator (key 10), versions 0–6. v0–v3 ask for one key, v4+ for a batch (KIP-699).
 // Key type 0 (group): the leader of the group's __consumer_offsets partition, creating the topic
-// on first use. Key type 1 (transaction): this node, until the transaction coordinator routes
-// transactional ids itself. Other key types (2, share groups, KIP-932): INVALID_REQUEST.
+// on first use. Key type 1 (transaction): the leader of the id's __transaction_state partition,
+// creating the topic on first use. Other key types (2, share groups, KIP-932): INVALID_REQUEST.
 import { defineHandler } from '../handler.ts';
 import { ErrorCode } from '../../protocol/errors.ts';
 import type { CoordinatorAddress } from '../../group/coordinator.ts';
@@ -12,7 +12,7 @@ const TRANSACTION = 1;
 
 function find(broker: Broker, key: string, keyType: number): Promise<CoordinatorAddress> | CoordinatorAddress {
   if (keyType === GROUP) return broker.groups.findGroupCoordinator(key);
-  if (keyType === TRANSACTION) return broker.groups.thisNode();
+  if (keyType === TRANSACTION) return broker.txn.findCoordinator(key);
   return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported key type ${keyType}`, nodeId: -1, host: '', port: -1 };
 }
 

@@ -24,6 +24,7 @@ import initProducerId from './22-init-producer-id.ts';
 import addPartitionsToTxn from './24-add-partitions-to-txn.ts';
 import addOffsetsToTxn from './25-add-offsets-to-txn.ts';
 import endTxn from './26-end-txn.ts';
+import writeTxnMarkers from './27-write-txn-markers.ts'; // inter-broker (transactions across brokers)
 import txnOffsetCommit from './28-txn-offset-commit.ts';
 import describeProducers from './61-describe-producers.ts';
 import describeTransactions from './65-describe-transactions.ts';
@@ -67,6 +68,7 @@ const ALL: ApiHandler[] = [
   addPartitionsToTxn,
   addOffsetsToTxn,
   endTxn,
+  writeTxnMarkers,
   txnOffsetCommit,
   describeProducers,
   describeTransactions,
