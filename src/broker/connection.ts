@@ -6,6 +6,10 @@
 // so appends from pipelined produce requests keep their order; responses are queued in slots and
 // written strictly in request order.
 //
+// Frames are cut by a FrameReader: on sockets the server hands over with `onread`, a large frame is
+// read by the kernel straight into its own buffer, and Produce frames use pooled memory that goes
+// back to the pool once the handler's result has settled (frame-pool.ts says why that is safe).
+//
 // What one client can make the broker hold is bounded: a new frame is taken only while fewer than
 // maxInFlight requests are unanswered, their request bytes are below one maximum frame, and the
 // response bytes waiting for the client (in the socket, or finished behind an earlier unfinished
@@ -23,6 +27,9 @@ import { CLOSE_CONNECTION, type ApiHandler, type ConnectionInfo, type RequestCon
 import type { Broker } from './broker.ts';
 import { apiVersionsFallback } from './handlers/18-api-versions.ts';
 import { PRE_AUTH_API_KEYS, type ConnectionAuth, type ConnectionLimits } from './limits.ts';
+import { FrameReader, type Frame } from './frame-reader.ts';
+import type { FramePool } from './frame-pool.ts';
+import { adoptWithOnread } from './socket-adopt.ts';
 
 export type { ConnectionLimits } from './limits.ts';
 
@@ -34,6 +41,8 @@ interface Slot {
   requestBytes: number;
   /** Close the connection once every earlier response is written. */
   close?: boolean;
+  /** Pooled buffers the response carries (ctx.buffers): back to the pool once it is written. */
+  held: Buffer[] | null;
 }
 
 /** What a connection holds right now (for tests and diagnostics). */
@@ -51,22 +60,24 @@ export interface ConnectionState {
   /** The socket is not being read (blocked, with UNREAD_HIGH_WATER bytes or more unread). */
   readingPaused: boolean;
   authenticated: boolean;
+  /** The kernel reads into the broker's frame buffers (socket-adopt.ts); false: 'data' events. */
+  readsInPlace: boolean;
 }
 
-const EMPTY = Buffer.alloc(0);
 /** Unread request bytes a blocked connection keeps reading before it pauses the socket. */
 export const UNREAD_HIGH_WATER = 256 * 1024;
 
 export class Connection {
   readonly info: ConnectionInfo & ConnectionAuth;
-  private readonly socket: Socket;
+  /** The socket the connection reads and writes (not the accepted one when it was adopted for onread). */
+  readonly socket: Socket;
+  private readonly reader: FrameReader;
+  private readonly readsInPlace: boolean;
+  private readonly pool: FramePool | null;
   private readonly handlers: ReadonlyMap<number, ApiHandler>;
   private readonly broker: Broker;
   private readonly limits: ConnectionLimits;
   private readonly log: (line: string) => void;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private frameSize = -1;
   private readonly queue: Slot[] = [];
   private inFlightBytes = 0;
   private queuedResponseBytes = 0;
@@ -80,8 +91,20 @@ export class Connection {
   receiveStartedAt = -1;
   closed = false;
 
-  constructor(socket: Socket, info: ConnectionInfo, handlers: ReadonlyMap<number, ApiHandler>, broker: Broker, limits: ConnectionLimits, log: (line: string) => void) {
+  /**
+   * `accepted` must not have been read from yet (the server accepts with pauseOnConnect): it is
+   * adopted for onread when possible, otherwise read through 'data' events.
+   */
+  constructor(accepted: Socket, info: ConnectionInfo, handlers: ReadonlyMap<number, ApiHandler>, broker: Broker, limits: ConnectionLimits, log: (line: string) => void, pool: FramePool | null = null) {
+    this.pool = pool;
+    this.reader = new FrameReader(pool, (size) => this.checkFrameSize(size));
+    const adopted = adoptWithOnread(accepted, {
+      buffer: () => this.reader.readBuffer(),
+      read: (n, buf) => this.onInput(() => this.reader.onRead(n, buf)),
+    });
+    const socket = adopted ?? accepted;
     this.socket = socket;
+    this.readsInPlace = adopted !== null;
     this.handlers = handlers;
     this.broker = broker;
     this.limits = limits;
@@ -110,11 +133,15 @@ export class Connection {
         if (this.queue.length === 0) this.close('idle timeout (connections.max.idle.ms)');
       });
     }
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (adopted === null) {
+      socket.on('data', (chunk: Buffer) => this.onInput(() => this.reader.feed(chunk)));
+      socket.resume();
+    }
     socket.on('drain', () => this.maybeResume());
     socket.on('error', () => this.close());
     socket.on('close', () => {
       this.closed = true;
+      this.reader.discard();
     });
   }
 
@@ -127,6 +154,7 @@ export class Connection {
   close(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.reader.discard();
     if (reason) this.log(`connection ${this.info.remoteAddress}:${this.info.remotePort} closed: ${reason}`);
     this.socket.destroy();
   }
@@ -143,18 +171,25 @@ export class Connection {
       inFlightRequestBytes: this.inFlightBytes,
       queuedResponseBytes: this.queuedResponseBytes,
       socketBufferedBytes: this.socket.writableLength,
-      unreadRequestBytes: this.buffered,
+      unreadRequestBytes: this.reader.unreadBytes,
       blocked: this.blocked,
       readingPaused: this.readingPaused,
       authenticated: this.authenticated,
+      readsInPlace: this.readsInPlace,
     };
   }
 
-  private onData(chunk: Buffer): void {
+  /** The frame size prefix was read: false (and the connection closes) when it is not allowed. */
+  private checkFrameSize(size: number): boolean {
+    if (size >= 0 && size <= this.maxFrameBytes) return true;
+    this.close(`invalid frame size ${size} (limit ${this.maxFrameBytes}${this.authenticated ? '' : ' before authentication'})`);
+    return false;
+  }
+
+  private onInput(read: () => void): void {
     if (this.closed) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
     try {
+      read();
       this.pump();
     } catch (e) {
       // A bug on this connection's path must cost this connection, never the broker process.
@@ -182,86 +217,41 @@ export class Connection {
           break;
         }
         this.blocked = false;
-        if (this.frameSize < 0) {
-          if (this.buffered < 4) break;
-          const size = this.peekInt32();
-          if (size < 0 || size > this.maxFrameBytes) {
-            this.close(`invalid frame size ${size} (limit ${this.maxFrameBytes}${this.authenticated ? '' : ' before authentication'})`);
-            return;
-          }
-          this.take(4);
-          this.frameSize = size;
-        }
-        if (this.buffered < this.frameSize) break;
-        const frame = this.take(this.frameSize);
-        this.frameSize = -1;
+        const frame = this.reader.take();
+        if (frame === undefined) break;
         took = true;
         this.handleFrame(frame);
       }
     } finally {
       this.pumping = false;
     }
-    const hold = this.blocked && this.buffered >= UNREAD_HIGH_WATER;
-    if (hold !== this.readingPaused && !this.closed) {
+    if (this.closed) return;
+    const hold = this.blocked && this.reader.unreadBytes >= UNREAD_HIGH_WATER;
+    if (hold !== this.readingPaused) {
       this.readingPaused = hold;
       if (hold) this.socket.pause();
       else this.socket.resume();
     }
     // The receive deadline runs from the first byte of an unfinished frame.
-    if (this.buffered === 0 && this.frameSize < 0) this.receiveStartedAt = -1;
+    if (!this.reader.partial && this.reader.readyCount === 0) this.receiveStartedAt = -1;
     else if (took || this.receiveStartedAt < 0) this.receiveStartedAt = performance.now();
   }
 
-  private peekInt32(): number {
-    const first = this.chunks[0];
-    if (first.length >= 4) return first.readInt32BE(0);
-    const head = Buffer.concat(this.chunks, Math.min(this.buffered, 8));
-    return head.readInt32BE(0);
-  }
-
-  /** Removes and returns the next n bytes: a slice when they sit in one chunk, else one copy. */
-  private take(n: number): Buffer {
-    if (n === 0) return EMPTY;
-    this.buffered -= n;
-    const first = this.chunks[0];
-    if (first.length > n) {
-      this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    if (first.length === n) {
-      this.chunks.shift();
-      return first;
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.chunks[0];
-      const want = n - filled;
-      if (c.length <= want) {
-        c.copy(out, filled);
-        filled += c.length;
-        this.chunks.shift();
-      } else {
-        c.copy(out, filled, 0, want);
-        this.chunks[0] = c.subarray(want);
-        filled += want;
-      }
-    }
-    return out;
-  }
-
-  private handleFrame(frame: Buffer): void {
+  private handleFrame(f: Frame): void {
+    const frame = f.bytes;
     const r = new Reader(frame);
     let header;
     try {
       header = readRequestHeader(r);
     } catch {
       this.close('malformed request header');
+      this.reader.release(f);
       return;
     }
     const { apiKey, apiVersion } = header;
     if (!this.authenticated && !PRE_AUTH_API_KEYS.has(apiKey)) {
       this.close(`api ${apiKey} before authentication`);
+      this.reader.release(f);
       return;
     }
     const handler = this.handlers.get(apiKey);
@@ -269,9 +259,11 @@ export class Connection {
       if (apiKey === API_VERSIONS_KEY) {
         // KIP-511: answer an unknown ApiVersions version in v0 format with the full list.
         this.respondRaw(header.correlationId, apiVersionsFallback(this.handlers));
+        this.reader.release(f);
         return;
       }
       this.close(`unsupported api ${apiKey} v${apiVersion}`);
+      this.reader.release(f);
       return;
     }
     const codec = API_CODECS.get(apiKey)!;
@@ -281,9 +273,10 @@ export class Connection {
       request = codec.decodeRequest(r, apiVersion);
     } catch (e) {
       this.close(`malformed ${codec.name} v${apiVersion} request: ${e instanceof ProtocolError ? e.message : String(e)}`);
+      this.reader.release(f);
       return;
     }
-    const slot: Slot = { done: false, chunks: null, size: 0, requestBytes: frame.length };
+    const slot: Slot = { done: false, chunks: null, size: 0, requestBytes: frame.length, held: null };
     this.queue.push(slot);
     this.inFlightBytes += frame.length;
     const ctx: RequestContext = {
@@ -293,6 +286,13 @@ export class Connection {
       clientId: header.clientId,
       connection: this.info,
       broker: this.broker,
+      buffers: this.pool === null ? null : {
+        acquire: (size: number) => {
+          const p = this.pool!.acquire(size);
+          if (p.base !== null) (slot.held ??= []).push(p.base);
+          return p.frame;
+        },
+      },
     };
     const onError = (e: unknown) => {
       this.log(`${codec.name} v${apiVersion} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
@@ -305,9 +305,14 @@ export class Connection {
       onError(e);
       return;
     }
+    // A handler that failed may still hold parts of its frame: only a settled result returns it.
     if (result instanceof Promise) {
-      result.then((res) => this.complete(slot, res, codec.encodeResponse, header.correlationId, apiKey, apiVersion), onError);
+      result.then((res) => {
+        this.reader.release(f);
+        this.complete(slot, res, codec.encodeResponse, header.correlationId, apiKey, apiVersion);
+      }, onError);
     } else {
+      this.reader.release(f);
       this.complete(slot, result, codec.encodeResponse, header.correlationId, apiKey, apiVersion);
     }
   }
@@ -344,7 +349,7 @@ export class Connection {
     w.writeRaw(body);
     const chunks = w.toChunks();
     chunks[0].writeInt32BE(w.length - 4, 0);
-    this.queue.push({ done: true, chunks, size: w.length, requestBytes: 0 });
+    this.queue.push({ done: true, chunks, size: w.length, requestBytes: 0, held: null });
     this.queuedResponseBytes += w.length;
     this.flush();
   }
@@ -354,6 +359,7 @@ export class Connection {
     let wrote = false;
     while (this.queue.length > 0 && this.queue[0].done) {
       const slot = this.queue.shift()!;
+      if (slot.chunks === null) this.releaseHeld(slot);
       if (slot.close === true) {
         if (wrote) this.socket.uncork();
         this.closed = true;
@@ -364,10 +370,19 @@ export class Connection {
       if (!wrote) this.socket.cork();
       wrote = true;
       this.queuedResponseBytes -= slot.size;
-      for (const c of slot.chunks) this.socket.write(c);
+      const last = slot.chunks.length - 1;
+      for (let i = 0; i < last; i++) this.socket.write(slot.chunks[i]);
+      // Writes complete in order: once the last chunk is written (or failed), none is in use.
+      this.socket.write(slot.chunks[last], slot.held === null ? undefined : () => this.releaseHeld(slot));
     }
     if (wrote) this.socket.uncork();
     this.maybeResume();
+  }
+
+  private releaseHeld(slot: Slot): void {
+    if (slot.held === null) return;
+    for (const b of slot.held) this.pool!.release(b);
+    slot.held = null;
   }
 
   /** Takes frames again once a blocked connection has drained enough. */

@@ -10,6 +10,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { convertV2ToLegacy } from '../protocol/legacy-message-set.ts';
 import { batchSizeAt, lastOffsetOf } from '../protocol/record-batch.ts';
 import type { Broker } from './broker.ts';
+import type { ResponseBuffers } from './handler.ts';
 
 export const READ_COMMITTED = 1;
 
@@ -42,7 +43,7 @@ const EMPTY = Buffer.alloc(0);
 /** Most bytes one partition's data may expand to when down-converted for Fetch v0–3. */
 const LEGACY_CONVERSION_MAX_BYTES = 16 * 1024 * 1024;
 
-async function readOnce(broker: Broker, targets: FetchTarget[], maxBytes: number, apiVersion: number, isolation: number): Promise<{ results: FetchResult[]; bytes: number; errors: boolean }> {
+async function readOnce(broker: Broker, targets: FetchTarget[], maxBytes: number, apiVersion: number, isolation: number, buffers: ResponseBuffers | null): Promise<{ results: FetchResult[]; bytes: number; errors: boolean }> {
   let budget = maxBytes;
   let bytes = 0;
   let errors = false;
@@ -67,7 +68,9 @@ async function readOnce(broker: Broker, targets: FetchTarget[], maxBytes: number
     let records: Buffer = EMPTY;
     if (target.fetchOffset < limit && budget > 0) {
       try {
-        const read = await log.read(target.fetchOffset, Math.min(target.partitionMaxBytes, budget), { maxOffset: limit, minOneBatch: bytes === 0 });
+        const read = await log.read(target.fetchOffset, Math.min(target.partitionMaxBytes, budget), {
+          maxOffset: limit, minOneBatch: bytes === 0, buffer: buffers === null ? undefined : buffers.acquire,
+        });
         if (read.outOfRange) {
           errors = true;
           results.push({ ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY });
@@ -126,12 +129,16 @@ function waitForData(broker: Broker, targets: FetchTarget[], seen: number[], ms:
 export async function fetchPartitions(
   broker: Broker,
   targets: FetchTarget[],
-  opts: { maxBytes: number; minBytes: number; maxWaitMs: number; apiVersion: number; isolationLevel?: number },
+  opts: {
+    maxBytes: number; minBytes: number; maxWaitMs: number; apiVersion: number; isolationLevel?: number;
+    /** Pooled memory the response may carry (the request's ctx.buffers): reads go into it. */
+    buffers?: ResponseBuffers | null;
+  },
 ): Promise<FetchResult[]> {
   const deadline = Date.now() + Math.max(0, opts.maxWaitMs);
   while (true) {
     const seen = targets.map((t) => broker.logs.get(t.topic, t.partition)?.highWatermark ?? -1);
-    const { results, bytes, errors } = await readOnce(broker, targets, opts.maxBytes, opts.apiVersion, opts.isolationLevel ?? 0);
+    const { results, bytes, errors } = await readOnce(broker, targets, opts.maxBytes, opts.apiVersion, opts.isolationLevel ?? 0, opts.buffers ?? null);
     const remaining = deadline - Date.now();
     if (bytes >= opts.minBytes || errors || remaining <= 0 || targets.length === 0) return results;
     await waitForData(broker, targets, seen, remaining);

@@ -17,6 +17,17 @@ export interface RequestContext {
   readonly clientId: string | null;
   readonly connection: ConnectionInfo;
   readonly broker: Broker;
+  /**
+   * Pooled memory for large response data (Fetch reads into it): each buffer goes back to the pool
+   * once this request's response has been written, so nothing else may keep a reference to it.
+   * Null where there is no pool (buffers are then allocated as usual).
+   */
+  readonly buffers?: ResponseBuffers | null;
+}
+
+export interface ResponseBuffers {
+  /** A buffer of exactly `size` bytes, valid until the response is written. */
+  acquire(size: number): Buffer;
 }
 
 /**

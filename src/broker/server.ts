@@ -12,6 +12,10 @@ import {
   type AdmissionLimits, type ConnectionLimits,
 } from './limits.ts';
 import { parseConnectionOverrides } from '../config/keys-server.ts';
+import { FramePool } from './frame-pool.ts';
+
+/** Idle pooled frame memory kept for reuse, all connections together. */
+const FRAME_POOL_BYTES = 64 * 1024 * 1024;
 
 export class Server {
   private readonly server: net.Server;
@@ -24,6 +28,8 @@ export class Server {
   private closing = false;
   /** Connections refused since start, by the limit that refused them. */
   readonly refused = { 'max.connections': 0, 'max.connections.per.ip': 0 };
+  /** Memory for large Produce frames, shared by all connections. */
+  readonly framePool = new FramePool(FRAME_POOL_BYTES);
 
   /**
    * `limits` overrides the per-connection limits taken from broker.settings; `maxConnections`
@@ -39,7 +45,8 @@ export class Server {
     });
     this.connLog = new RateLimitedLog(log);
     const connectionLog = (line: string) => this.connLog.line(line);
-    this.server = net.createServer({ noDelay: true }, (socket) => {
+    // pauseOnConnect: nothing is read before the connection adopts the socket (socket-adopt.ts).
+    this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => {
       const address = socket.remoteAddress;
       if (this.closing || address === undefined) {
         socket.destroy();
@@ -57,9 +64,9 @@ export class Server {
         remoteAddress: address,
         remotePort: socket.remotePort ?? 0,
         listener: broker.settings.listenerName,
-      }, handlers, broker, connLimits, connectionLog);
+      }, handlers, broker, connLimits, connectionLog, this.framePool);
       this.connections.add(conn);
-      socket.on('close', () => {
+      conn.socket.on('close', () => {
         if (this.connections.delete(conn)) this.admission.release(address);
       });
     });

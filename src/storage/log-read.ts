@@ -44,7 +44,13 @@ export function segmentIndexFor(segments: readonly LogSegment[], offset: number)
  * `minOneBatch`), only batches whose last offset < `limitOffset`. Reads one segment at a time, as
  * Kafka does; moves on only when the segment has nothing at or after `offset`.
  */
-export async function readBatches(log: SegmentedLog, offset: number, maxBytes: number, limitOffset: number, minOneBatch: boolean, into?: Buffer): Promise<Buffer> {
+/**
+ * Where a read puts its bytes: a caller-owned buffer reused across reads, or an allocator called
+ * with the exact length of each read (a pool; the caller then owns every buffer it handed out).
+ */
+export type ReadTarget = Buffer | ((length: number) => Buffer);
+
+export async function readBatches(log: SegmentedLog, offset: number, maxBytes: number, limitOffset: number, minOneBatch: boolean, into?: ReadTarget): Promise<Buffer> {
   const segs = log.segments;
   for (let i = segmentIndexFor(segs, offset); i < segs.length; i++) {
     const seg = segs[i];
@@ -59,7 +65,9 @@ export async function readBatches(log: SegmentedLog, offset: number, maxBytes: n
   return EMPTY;
 }
 
-async function readSegment(seg: LogSegment, offset: number, maxBytes: number, limitOffset: number, minOneBatch: boolean, slack: number, into?: Buffer): Promise<Buffer | null> {
+async function readSegment(seg: LogSegment, offset: number, maxBytes: number, limitOffset: number, minOneBatch: boolean, slack: number, target?: ReadTarget): Promise<Buffer | null> {
+  const into = typeof target === 'function' ? undefined : target;
+  const alloc = typeof target === 'function' ? target : Buffer.allocUnsafe;
   const h = handleOf(seg);
   const end = seg.writtenSize;
   let filePos = seg.index!.lookup(offset);
@@ -70,7 +78,7 @@ async function readSegment(seg: LogSegment, offset: number, maxBytes: number, li
     window = into.length;
     buf = into.subarray(0, Math.min(window, end - filePos));
   } else {
-    buf = Buffer.allocUnsafe(Math.min(window, end - filePos));
+    buf = alloc(Math.min(window, end - filePos));
   }
   let n = 0;
   let p = 0;
@@ -94,7 +102,7 @@ async function readSegment(seg: LogSegment, offset: number, maxBytes: number, li
     // The first batch does not fit in what was read: read from its start, at least the whole batch.
     const at = filePos + p;
     const len = Math.min(end - at, Math.max(first, window));
-    buf = into !== undefined && into.length >= len ? into.subarray(0, len) : Buffer.allocUnsafe(len);
+    buf = into !== undefined && into.length >= len ? into.subarray(0, len) : alloc(len);
     n = await h.read(buf, 0, len, at);
     filePos = at;
     p = 0;

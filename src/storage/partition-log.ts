@@ -14,7 +14,7 @@ import type { FileSystem } from './fs.ts';
 import { EpochCheckpoint, type LeaderEpochCache } from './leader-epoch-cache.ts';
 import type { LogConfig } from './log-config.ts';
 import { LogHealth } from './log-health.ts';
-import { EMPTY, findMaxTimestamp, findOffsetByTimestamp, forEachBatch, readBatches, type TimestampOffset } from './log-read.ts';
+import { EMPTY, findMaxTimestamp, findOffsetByTimestamp, forEachBatch, readBatches, type ReadTarget, type TimestampOffset } from './log-read.ts';
 import { deleteSegments, runRetention, SegmentRetirer, truncateLog } from './log-retention.ts';
 import type { ProducerSnapshots } from './producer-snapshots.ts';
 import { LogSegment } from './segment.ts';
@@ -172,7 +172,7 @@ export class PartitionLog {
    * maxBytes long) the bytes are read into it when they fit — the caller reuses it once done with the
    * result; otherwise each read allocates.
    */
-  async read(offset: number, maxBytes: number, opts: { maxOffset: number; minOneBatch: boolean; buffer?: Buffer }): Promise<{ records: Buffer; outOfRange: boolean }> {
+  async read(offset: number, maxBytes: number, opts: { maxOffset: number; minOneBatch: boolean; buffer?: ReadTarget }): Promise<{ records: Buffer; outOfRange: boolean }> {
     return this.#query('read', async () => {
       if (offset < this.logStartOffset || offset > this.logEndOffset) return { records: EMPTY, outOfRange: true };
       const limit = Math.min(opts.maxOffset, this.highWatermark);

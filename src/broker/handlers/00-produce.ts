@@ -1,11 +1,14 @@
 // Produce (key 0), versions 0–11.
 // v0–2 carry magic 0/1 message sets, converted to one v2 batch before the append; v3+ carry v2
 // record batches, validated (CRC32C, sizes, counts) and appended as received with the base offset
-// and leader epoch patched in place. Every partition is appended synchronously, in request order;
-// acks=0 gets no response, acks=1 is answered once the bytes are written, acks=-1 once they are
-// also fdatasync'ed (brook.fsync.acks.all, group commit). Batches with a producer id are
-// de-duplicated and checked (epoch, sequence; transactional batches only into partitions added to
-// the producer's ongoing transaction) against the partition's producer state (src/txn, issue 6).
+// and leader epoch patched in place. Every partition is appended synchronously, in request order —
+// except a transactional batch this leader must first verify with a remote transaction coordinator
+// (KIP-890): that partition's append waits, and the producer's later batches there queue behind it.
+// acks=0 gets no response, but the request counts as in flight until its bytes are written (its
+// frame's pooled memory is reused only then); acks=1 is answered once the bytes are written,
+// acks=-1 once they are also fdatasync'ed (brook.fsync.acks.all, group commit). Batches with a
+// producer id are de-duplicated and checked (epoch, sequence; transactional batches only into
+// partitions added to the producer's ongoing transaction) against the partition's producer state.
 // Not yet: replication to followers (single replica).
 import { CLOSE_CONNECTION, defineHandler } from '../handler.ts';
 import { isInternalTopic } from '../../config/topic-name.ts';
@@ -95,7 +98,10 @@ export default defineHandler(0, 0, 11, (req, ctx) => {
     // acks=0 gets no response; a refused record is signalled by closing the connection, as Kafka
     // does, so the producer notices (it reconnects and refreshes its metadata).
     const refused = responses.some((t) => t.partitionResponses.some((p) => p.errorCode !== 0));
-    return refused ? CLOSE_CONNECTION : null;
+    const result = refused ? CLOSE_CONNECTION : null;
+    // Settles once the bytes are written: the connection may reuse the request's memory only then,
+    // and a client sending faster than the disk writes is held back by the in-flight cap.
+    return pending.length === 0 ? result : Promise.all(pending).then(() => result);
   }
   const response = createProduceResponse({ responses });
   if (pending.length === 0) return response;

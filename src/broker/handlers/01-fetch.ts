@@ -107,6 +107,7 @@ export default defineHandler(1, 0, 12, async (req, ctx) => {
     maxWaitMs: req.maxWaitMs,
     apiVersion: version,
     isolationLevel: version >= 4 ? req.isolationLevel : 0,
+    buffers: ctx.buffers,
   });
   return createFetchResponse({
     sessionId: session?.id ?? 0,
