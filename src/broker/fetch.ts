@@ -5,7 +5,8 @@
 // read_committed (KIP-98) reads only below the last stable offset — the first offset of the
 // earliest open transaction — and lists the aborted transactions overlapping the returned batches
 // (producer id, first offset) so the consumer drops their records; control batches go out as they
-// are and clients skip them.
+// are and clients skip them. The aborted list comes from the txn indexes of the segments from the
+// one holding the fetch offset on (PartitionLog.abortedTxns, Kafka's collectAbortedTransactions).
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
 import { convertV2ToLegacy } from '../protocol/legacy-message-set.ts';
 import { batchSizeAt, lastOffsetOf } from '../protocol/record-batch.ts';
@@ -84,7 +85,9 @@ async function readOnce(broker: Broker, targets: FetchTarget[], maxBytes: number
         continue;
       }
     }
-    const aborted = committed && records.length > 0 ? broker.txn.abortedTransactions(log, target.fetchOffset, endOfBatches(records, target.fetchOffset)) : null;
+    const aborted = committed && records.length > 0
+      ? log.abortedTxns(target.fetchOffset, endOfBatches(records, target.fetchOffset)).map((a) => ({ producerId: a.producerId, firstOffset: BigInt(a.firstOffset) }))
+      : null;
     if (apiVersion < 4 && records.length > 0) {
       // Down-conversion for old consumers decompresses: cap it so a stored "bomb" can't make the
       // broker expand hundreds of MiB per request; a batch over the cap fails this partition only.

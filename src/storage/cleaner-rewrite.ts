@@ -11,9 +11,10 @@
 // range), so consecutive segments stay contiguous — recovery relies on that to tell lost data from
 // compaction.
 // Transactions (cleaner-txn.ts): records of aborted transactions are discarded in both passes —
-// never the latest value of their key, never kept. Control batches (markers) are kept as they are:
-// Kafka may drop a marker once its transaction has no records left and delete.retention.ms has
-// passed; Brook does not yet.
+// never the latest value of their key, never kept. A producer's last data batch is never dropped
+// whole (Kafka's BatchRetention.RETAIN_EMPTY): it stays as an empty batch with the same header, so
+// the producer's epoch and sequence survive a reload that replays the log. Markers (control
+// batches) are judged by cleaner-txn.ts (CleanedMarkers).
 
 import {
   ATTRIBUTES, DELETE_HORIZON_FLAG,
@@ -53,6 +54,8 @@ export interface RewriteContext {
   deleteRetentionMs: number;
   /** Aborted transactions of the log (their records are dropped); none when absent. */
   aborted?: AbortedTxns;
+  /** Producer id → last offset of its last data batch in the log: that batch is kept, empty if need be. */
+  producerLast?: ReadonlyMap<bigint, number>;
 }
 
 export interface RewriteStats {
@@ -66,13 +69,27 @@ export interface RewriteStats {
  */
 export function rewriteBatch(batch: Buffer, ctx: RewriteContext, stats: RewriteStats): Buffer | null {
   if (isControlBatch(batch)) return batch;
+  const out = rewriteRecords(batch, ctx, stats);
+  if (out !== null || !isProducerLast(batch, ctx)) return out;
+  stats.batchesRemoved--;
+  return emptyBatchLike(batch);
+}
+
+/** Whether `batch` is its producer's last data batch in the log (Kafka keeps it: RETAIN_EMPTY). */
+function isProducerLast(batch: Buffer, ctx: RewriteContext): boolean {
+  const pid = producerIdOf(batch);
+  return pid >= 0n && ctx.producerLast?.get(pid) === baseOffsetOf(batch) + lastOffsetDeltaOf(batch);
+}
+
+function rewriteRecords(batch: Buffer, ctx: RewriteContext, stats: RewriteStats): Buffer | null {
   let records: DecodedRecord[];
   try {
     records = decodeRecords(batch);
   } catch {
     return batch; // cannot judge what we cannot decode: keep it
   }
-  if (records.length > 0 && ctx.aborted !== undefined && isAbortedBatch(batch, ctx.aborted)) {
+  if (records.length === 0 || (ctx.aborted !== undefined && isAbortedBatch(batch, ctx.aborted))) {
+    // An empty batch (kept earlier as a producer's last or a segment's end) goes once it is neither.
     stats.recordsRemoved += records.length;
     stats.batchesRemoved++;
     return null;
@@ -119,7 +136,7 @@ export function rewriteBatch(batch: Buffer, ctx: RewriteContext, stats: RewriteS
   return out;
 }
 
-/** A batch with no records covering the same offsets as `batch` (the last batch of a cleaned segment). */
+/** A batch with no records covering the same offsets as `batch`, with its header (producer fields included). */
 export function emptyBatchLike(batch: Buffer): Buffer {
   return buildRecordBatch({
     ...sameHeaderAs(batch),
@@ -127,6 +144,51 @@ export function emptyBatchLike(batch: Buffer): Buffer {
     baseTimestamp: baseTimestampOf(batch),
     maxTimestamp: maxTimestampOf(batch),
   });
+}
+
+/**
+ * The empty batch that keeps a cleaned segment ending where the next begins, in place of its dropped
+ * last batch. In place of a transactional batch or a marker it names no producer: an empty
+ * transactional batch would open a transaction when the log is replayed, holding its marker (or,
+ * the marker gone, the last stable offset) for ever.
+ */
+export function placeholderFor(header: Buffer): Buffer {
+  if (!isControlBatch(header) && !isTransactionalBatch(header)) return emptyBatchLike(header);
+  return buildRecordBatch({
+    ...sameHeaderAs(header),
+    producerId: -1n,
+    producerEpoch: -1,
+    baseSequence: -1,
+    transactional: false,
+    records: [],
+    baseTimestamp: baseTimestampOf(header),
+    maxTimestamp: maxTimestampOf(header),
+  });
+}
+
+/**
+ * `batch` (a marker) with a delete horizon (KIP-534): DELETE_HORIZON_FLAG set and the base timestamp
+ * moved to `horizon`; record timestamps, offsets and producer fields unchanged. Null when it cannot
+ * be decoded (the caller keeps it as it is).
+ */
+export function withDeleteHorizon(batch: Buffer, horizon: number): Buffer | null {
+  let records: DecodedRecord[];
+  try {
+    records = decodeRecords(batch);
+  } catch {
+    return null;
+  }
+  const base = baseOffsetOf(batch);
+  const out = buildRecordBatch({
+    ...sameHeaderAs(batch),
+    control: isControlBatch(batch),
+    records: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp, offsetDelta: r.offset - base })),
+    baseTimestamp: horizon,
+    maxTimestamp: maxTimestampOf(batch),
+  });
+  out.writeInt16BE(out.readInt16BE(ATTRIBUTES) | DELETE_HORIZON_FLAG, ATTRIBUTES);
+  recomputeCrc(out, 0);
+  return out;
 }
 
 /** Builder options that keep `batch`'s offsets, producer fields, leader epoch and timestamp type. */

@@ -3,10 +3,11 @@
 // to the next COMMIT or ABORT marker (a control batch of P). Records of an aborted transaction are
 // never the latest value of their key and never survive a cleaning; committed ones are ordinary
 // records. Nothing of a transaction still open (no marker yet) may be cleaned: its fate is unknown.
-// Kafka reads aborted ranges from its transaction index; Brook has none in storage, so the cleaner
-// scans the markers itself: from the log start through the cleaning range and on, past it, only
-// until every transaction open at its end has its marker (markers of transactions below the last
-// stable offset are always below it).
+// The cleaner scans the markers itself (Kafka reads its transaction index): from the log start
+// through the cleaning range and on, past it, only until every transaction open at its end has its
+// marker (markers of transactions below the last stable offset are always below it). The same scan
+// can record each producer's last data batch, when the transaction layer cannot say.
+// Markers themselves are judged by cleaner-markers.ts.
 
 import { decodeRecords, isControlBatch, isTransactionalBatch, lastOffsetDeltaOf, producerIdOf } from '../protocol/record-batch.ts';
 import { ControlType, controlTypeOf } from '../protocol/records.ts';
@@ -58,20 +59,31 @@ export interface TxnScan {
   aborted: AbortedTxns;
   /** First offset of the earliest transaction below `endOffset` with no marker before `limit`, or null. */
   firstOpen: number | null;
+  /** With `producers`: producer id → last offset of its last data batch below the high watermark. */
+  producerLast: Map<bigint, number> | null;
 }
 
 /**
  * Finds the aborted transactions with data below `endOffset`, reading markers up to `limit` (at most
- * the high watermark). Runs under the log's maintenance lock; `between` gives the event loop its
- * turns between chunks.
+ * the high watermark); with `producers`, reads on to the high watermark for each producer's last
+ * data batch. Runs under the log's maintenance lock; `between` gives the event loop its turns
+ * between chunks.
  */
-export async function scanTransactions(log: PartitionLog, endOffset: number, limit: number, between: () => Promise<void>): Promise<TxnScan> {
+export async function scanTransactions(log: PartitionLog, endOffset: number, limit: number, between: () => Promise<void>, opts: { producers?: boolean } = {}): Promise<TxnScan> {
   const aborted = new AbortedTxns();
   const open = new Map<bigint, number>();
-  const bound = Math.min(limit, log.highWatermark);
+  const producerLast = opts.producers === true ? new Map<bigint, number>() : null;
+  const hw = log.highWatermark;
+  const bound = Math.min(limit, hw);
   const visit = (batch: Buffer): boolean => {
-    // Reads stop at `bound` (<= the high watermark): nothing above it is committed.
     const base = Number(batch.readBigInt64BE(0));
+    if (producerLast !== null) {
+      if (base >= hw) return false;
+      const pid = producerIdOf(batch);
+      if (pid >= 0n && !isControlBatch(batch)) producerLast.set(pid, base + lastOffsetDeltaOf(batch));
+      if (base >= bound || (base >= endOffset && open.size === 0)) return true;
+    }
+    // Transactions are judged below `bound` (<= the high watermark): nothing above it is decided.
     if (base >= bound || (base >= endOffset && open.size === 0)) return false;
     if (!isTransactionalBatch(batch)) return true;
     const pid = producerIdOf(batch);
@@ -96,8 +108,9 @@ export async function scanTransactions(log: PartitionLog, endOffset: number, lim
     }
     return true;
   };
+  const stopAt = producerLast !== null ? hw : bound;
   for (const seg of log.segments.slice()) {
-    if (seg.baseOffset >= bound || (seg.baseOffset >= endOffset && open.size === 0)) break;
+    if (seg.baseOffset >= stopAt || (producerLast === null && seg.baseOffset >= endOffset && open.size === 0)) break;
     if (seg.nextOffset <= log.logStartOffset || seg.writtenSize === 0) continue;
     await between();
     const h = seg.handle;
@@ -110,5 +123,5 @@ export async function scanTransactions(log: PartitionLog, endOffset: number, lim
   }
   let firstOpen: number | null = null;
   for (const first of open.values()) firstOpen = firstOpen === null ? first : Math.min(firstOpen, first);
-  return { aborted, firstOpen };
+  return { aborted, firstOpen, producerLast };
 }

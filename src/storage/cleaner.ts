@@ -8,19 +8,24 @@
 // Transactions (KIP-98): nothing at or past the last stable offset is cleaned (`log.cleanableUpperBound`,
 // set by the transaction layer; the high watermark by default), nor any segment holding a
 // transaction whose marker the cleaner cannot find; records of aborted transactions are dropped
-// (cleaner-txn.ts).
+// (cleaner-txn.ts); each producer's last data batch stays, empty if need be (its last offset comes
+// from `log.producerLastOffsets`, set by the transaction layer, or else from a scan to the high
+// watermark); markers whose transaction has no batch left go after delete.retention.ms
+// (cleaner-markers.ts), their txn-index entries with them.
 // Work runs in small slices (the event loop gets a turn every few ms, between 64 KiB reads) so appends and fetches keep going.
 
 import { setImmediate as yieldTurn } from 'node:timers/promises';
-import { RECORDS } from '../protocol/record-batch.ts';
+import { isControlBatch, RECORDS } from '../protocol/record-batch.ts';
 import { baseOffsetAt, lastOffsetAt, maxTimestampAt } from './batch-header.ts';
 import { scanBatches } from './batch-scan.ts';
-import { addToOffsetMap, emptyBatchLike, rewriteBatch, type OffsetMap, type RewriteContext, type RewriteStats } from './cleaner-rewrite.ts';
+import { CleanedMarkers } from './cleaner-markers.ts';
+import { addToOffsetMap, placeholderFor, rewriteBatch, type OffsetMap, type RewriteContext, type RewriteStats } from './cleaner-rewrite.ts';
 import { scanTransactions, type AbortedTxns } from './cleaner-txn.ts';
 import { CLEANED_SUFFIX, SWAP_SUFFIX } from './file-names.ts';
 import { isCompacted } from './log-config.ts';
 import type { PartitionLog } from './partition-log.ts';
 import { LogSegment } from './segment.ts';
+import { TxnIndex } from './txn-index.ts';
 
 /** Stop adding dirty segments to one cleaning once the offset map holds this many keys. */
 export const MAX_MAP_KEYS = 4_000_000;
@@ -117,7 +122,8 @@ async function buildOffsetMap(log: PartitionLog, firstDirty: number, endOffset: 
 /** Cleans [logStart, plan.endOffset) of the log, less any segments from one holding a transaction with no marker. Runs under the log's maintenance lock. */
 export async function cleanLog(plan: CleanablePlan): Promise<CleanResult> {
   const { log } = plan;
-  const txns = await scanTransactions(log, plan.endOffset, log.cleanableUpperBound(), slicer());
+  const known = log.producerLastOffsets();
+  const txns = await scanTransactions(log, plan.endOffset, log.cleanableUpperBound(), slicer(), { producers: known === null });
   let endOffset = plan.endOffset;
   if (txns.firstOpen !== null) {
     // A transaction without a marker: stop at the start of the segment holding its first batch.
@@ -126,7 +132,12 @@ export async function cleanLog(plan: CleanablePlan): Promise<CleanResult> {
   if (endOffset <= plan.firstDirty) return { log, cleanedTo: plan.firstDirty, recordsRemoved: 0, batchesRemoved: 0 };
   const { map, end } = await buildOffsetMap(log, plan.firstDirty, endOffset, txns.aborted);
   const stats: CleanResult = { log, cleanedTo: end, recordsRemoved: 0, batchesRemoved: 0 };
-  const ctx = { map, now: log.clock.now(), deleteRetentionMs: log.config.deleteRetentionMs, aborted: txns.aborted };
+  const now = log.clock.now();
+  const ctx: CleanContext = {
+    map, now, deleteRetentionMs: log.config.deleteRetentionMs, aborted: txns.aborted,
+    producerLast: known ?? txns.producerLast ?? new Map(),
+    markers: new CleanedMarkers(now, log.config.deleteRetentionMs),
+  };
   const eligible = log.segments.slice(0, -1).filter((s) => s.nextOffset <= end && !s.deleted);
   // Groups of consecutive segments whose combined size fits segment.bytes.
   const groups: LogSegment[][] = [];
@@ -146,7 +157,12 @@ export async function cleanLog(plan: CleanablePlan): Promise<CleanResult> {
   return stats;
 }
 
-async function cleanGroup(log: PartitionLog, group: LogSegment[], ctx: RewriteContext, stats: RewriteStats): Promise<void> {
+interface CleanContext extends RewriteContext {
+  /** Marker decisions, carried across the groups of one cleaning (they are cleaned in offset order). */
+  markers: CleanedMarkers;
+}
+
+async function cleanGroup(log: PartitionLog, group: LogSegment[], ctx: CleanContext, stats: RewriteStats): Promise<void> {
   const { fs, config } = log;
   const first = group[0];
   const last = group[group.length - 1];
@@ -179,7 +195,12 @@ async function cleanGroup(log: PartitionLog, group: LogSegment[], ctx: RewriteCo
       await seg.ensureIndexes(fs, config);
       await scanBatches(seg.handle!, 0, seg.writtenSize, (buf, pos, size) => {
         const batch = buf.subarray(pos, pos + size);
-        const kept = rewriteBatch(batch, ctx, stats);
+        let kept: Buffer | null;
+        if (isControlBatch(batch)) kept = ctx.markers.marker(batch, stats);
+        else {
+          kept = rewriteBatch(batch, ctx, stats);
+          if (kept !== null) ctx.markers.kept(kept);
+        }
         // Copies: the scan buffer is reused after this call.
         droppedLast = kept === null ? Buffer.from(batch.subarray(0, RECORDS)) : null;
         if (kept !== null) keep(kept.buffer === buf.buffer ? Buffer.from(kept) : kept);
@@ -188,7 +209,7 @@ async function cleanGroup(log: PartitionLog, group: LogSegment[], ctx: RewriteCo
         await pause();
       } });
     }
-    if (droppedLast !== null) keep(emptyBatchLike(droppedLast));
+    if (droppedLast !== null) keep(placeholderFor(droppedLast));
     await drain();
     await h.datasync();
   } catch (err) {
@@ -206,6 +227,15 @@ async function cleanGroup(log: PartitionLog, group: LogSegment[], ctx: RewriteCo
   out.nextOffset = last.nextOffset;
   out.dirSynced = true;
   out.seal();
+  // The aborted transactions of the group (offsets do not change), less those whose marker went.
+  const entries = group.flatMap((s) => s.txnIndex.entries).filter((e) => !ctx.markers.removedAborts.has(e.lastOffset));
+  out.txnIndex = new TxnIndex(out.baseOffset, entries.map((e) => ({ ...e })), false);
+  const txnSwapPath = out.txnIndexPath + SWAP_SUFFIX;
+  if (out.txnIndex.count > 0) {
+    // Durable before the .log.swap exists: recovery completing the swap must find it (it cannot be rebuilt from the segment).
+    await out.txnIndex.writeNew(fs, txnSwapPath);
+    await fs.syncDir(log.dir);
+  }
   // Swap: from the rename to .swap on, recovery completes the replacement.
   const swapPath = out.logPath + SWAP_SUFFIX;
   await fs.rename(cleanedPath, swapPath);
@@ -215,6 +245,11 @@ async function cleanGroup(log: PartitionLog, group: LogSegment[], ctx: RewriteCo
   log.segments = [...log.segments.slice(0, at), out, ...log.segments.slice(at + group.length)];
   for (const s of group) await log.retirer.retire(fs, s, config.fileDeleteDelayMs);
   await fs.rename(swapPath, out.logPath);
+  // After the .log: a .txnindex.swap beside a .log with no .log.swap nor .log.cleaned is installed by recovery.
+  if (out.txnIndex.count > 0) {
+    await fs.rename(txnSwapPath, out.txnIndexPath);
+    out.txnIndex.markPersisted();
+  }
   await fs.syncDir(log.dir);
   await out.persistIndexes(fs);
 }

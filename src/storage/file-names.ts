@@ -6,6 +6,8 @@ import { posix } from 'node:path';
 export const LOG_SUFFIX = '.log';
 export const INDEX_SUFFIX = '.index';
 export const TIME_INDEX_SUFFIX = '.timeindex';
+/** Aborted-transaction index (Kafka's TransactionIndex). */
+export const TXN_INDEX_SUFFIX = '.txnindex';
 export const SNAPSHOT_SUFFIX = '.snapshot';
 /** Segment files waiting for file.delete.delay.ms before removal. */
 export const DELETED_SUFFIX = '.deleted';
@@ -38,6 +40,9 @@ export function indexFile(dir: string, base: number): string {
 }
 export function timeIndexFile(dir: string, base: number): string {
   return join(dir, offsetName(base) + TIME_INDEX_SUFFIX);
+}
+export function txnIndexFile(dir: string, base: number): string {
+  return join(dir, offsetName(base) + TXN_INDEX_SUFFIX);
 }
 export function snapshotFile(dir: string, offset: number): string {
   return join(dir, offsetName(offset) + SNAPSHOT_SUFFIX);

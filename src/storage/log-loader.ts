@@ -7,16 +7,22 @@
 //    segment ends short of the next one's base offset. Segments before the
 //    recovery point are not read at all (their indexes load lazily on first use);
 // 3. the active segment's tail (from its last index entry) is always validated, so even after a
-//    clean shutdown a damaged last batch is cut off rather than served.
+//    clean shutdown a damaged last batch is cut off rather than served;
+// 4. aborted-transaction indexes (.txnindex) are read for every segment that has one. Those of the
+//    re-scanned segments are emptied: their files may lack entries (written with the other indexes,
+//    only durable below the recovery point) or hold entries of lost markers. The transaction layer
+//    rebuilds them by replaying producer state from a snapshot at or below the first control batch
+//    re-scanned (PartitionLog.txnIndexRebuildFrom), and the recovery point is not checkpointed past
+//    that offset until it has.
 
-import { BATCH_HEADER_SIZE, partitionLeaderEpochOf } from '../protocol/record-batch.ts';
+import { ATTRIBUTES, BATCH_HEADER_SIZE, CONTROL_FLAG, partitionLeaderEpochOf } from '../protocol/record-batch.ts';
 import { baseOffsetAt, lastOffsetAt, maxTimestampAt } from './batch-header.ts';
 import { scanBatches } from './batch-scan.ts';
 import { readFileIfExists, writeFileAtomic } from './checkpoint-file.ts';
 import type { Clock } from './clock.ts';
 import {
   CLEANED_SUFFIX, DELETED_SUFFIX, INDEX_SUFFIX, LEADER_EPOCH_CHECKPOINT_FILE, LOG_SUFFIX, PARTITION_METADATA_FILE, SWAP_SUFFIX, TIME_INDEX_SUFFIX,
-  indexFile, join, logFile, offsetName, parseOffsetName, parsePartitionDir, timeIndexFile,
+  TXN_INDEX_SUFFIX, indexFile, join, logFile, offsetName, parseOffsetName, parsePartitionDir, timeIndexFile, txnIndexFile,
 } from './file-names.ts';
 import type { FileSystem } from './fs.ts';
 import { LeaderEpochCache } from './leader-epoch-cache.ts';
@@ -26,6 +32,7 @@ import { PartitionLog } from './partition-log.ts';
 import { parsePartitionMetadata } from './partition-metadata.ts';
 import { ProducerSnapshots } from './producer-snapshots.ts';
 import { LogSegment } from './segment.ts';
+import { TxnIndex } from './txn-index.ts';
 
 export interface LoadContext {
   fs: FileSystem;
@@ -47,17 +54,45 @@ async function removeQuietly(fs: FileSystem, path: string): Promise<void> {
   await fs.rm(path).catch(() => {});
 }
 
-/** Removes leftovers and completes interrupted compaction swaps; returns the remaining names. */
+const INDEX_SUFFIXES = [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX];
+
+/** Base offset of an index file of any kind, or -1. */
+function indexBase(name: string): number {
+  return Math.max(...INDEX_SUFFIXES.map((s) => parseOffsetName(name, s)));
+}
+
+/**
+ * Removes leftovers and completes interrupted compaction swaps; returns the remaining names. A swap
+ * is <base>.log.swap, with <base>.txnindex.swap when the cleaned segment holds aborted transactions
+ * (made durable before the .log.swap rename, so it is there whenever the swap is). The cleaner
+ * renames the .log.swap into place before the .txnindex.swap: a .txnindex.swap left beside a .log
+ * with neither .log.swap nor .log.cleaned belongs to a completed swap and is installed.
+ */
 async function tidy(fs: FileSystem, dir: string, names: string[]): Promise<string[]> {
   let changed = false;
+  const logSwap = LOG_SUFFIX + SWAP_SUFFIX;
+  const txnSwap = TXN_INDEX_SUFFIX + SWAP_SUFFIX;
+  const swaps = names.filter((n) => n.endsWith(logSwap)).map((n) => parseOffsetName(n.slice(0, -SWAP_SUFFIX.length), LOG_SUFFIX)).filter((b) => b >= 0);
+  const keptTxnSwaps = new Set(swaps.map((b) => offsetName(b) + txnSwap));
+  const has = new Set(names);
   for (const n of names) {
-    if (n.endsWith('.tmp') || n.endsWith(DELETED_SUFFIX) || n.endsWith(CLEANED_SUFFIX) || (n.endsWith(SWAP_SUFFIX) && !n.endsWith(LOG_SUFFIX + SWAP_SUFFIX))) {
+    const b = parseOffsetName(n.slice(0, -SWAP_SUFFIX.length), TXN_INDEX_SUFFIX);
+    if (!n.endsWith(txnSwap) || b < 0 || keptTxnSwaps.has(n)) continue;
+    const stem = offsetName(b) + LOG_SUFFIX;
+    if (has.has(stem) && !has.has(stem + CLEANED_SUFFIX)) {
+      await fs.rename(join(dir, n), txnIndexFile(dir, b));
+      names = [...names.filter((x) => x !== n), offsetName(b) + TXN_INDEX_SUFFIX];
+      changed = true;
+    }
+  }
+  const transient = (n: string): boolean => n.endsWith('.tmp') || n.endsWith(DELETED_SUFFIX) || n.endsWith(CLEANED_SUFFIX) || n.endsWith(SWAP_SUFFIX);
+  for (const n of names) {
+    if (transient(n) && !n.endsWith(logSwap) && !keptTxnSwaps.has(n)) {
       await removeQuietly(fs, join(dir, n));
       changed = true;
     }
   }
-  let rest = names.filter((n) => !n.endsWith('.tmp') && !n.endsWith(DELETED_SUFFIX) && !n.endsWith(CLEANED_SUFFIX) && !n.endsWith(SWAP_SUFFIX));
-  const swaps = names.filter((n) => n.endsWith(LOG_SUFFIX + SWAP_SUFFIX)).map((n) => parseOffsetName(n.slice(0, -SWAP_SUFFIX.length), LOG_SUFFIX)).filter((b) => b >= 0);
+  let rest = [...new Set(names.filter((n) => !transient(n)))];
   for (const base of swaps.sort((a, b) => a - b)) {
     // The swap file holds compacted data for [base, last]; the segments it replaces go first.
     const swapPath = logFile(dir, base) + SWAP_SUFFIX;
@@ -70,28 +105,31 @@ async function tidy(fs: FileSystem, dir: string, names: string[]): Promise<strin
     } finally {
       await h.close();
     }
-    const covered = rest.map((n) => parseOffsetName(n, LOG_SUFFIX)).filter((b) => b >= base && b <= last);
+    const covered = new Set(rest.map((n) => parseOffsetName(n, LOG_SUFFIX)).filter((b) => b >= base && b <= last));
+    covered.add(base);
     for (const b of covered) {
       await removeQuietly(fs, logFile(dir, b));
       await removeQuietly(fs, indexFile(dir, b));
       await removeQuietly(fs, timeIndexFile(dir, b));
+      await removeQuietly(fs, txnIndexFile(dir, b));
     }
-    await removeQuietly(fs, indexFile(dir, base));
-    await removeQuietly(fs, timeIndexFile(dir, base));
+    if (names.includes(offsetName(base) + txnSwap)) await fs.rename(txnIndexFile(dir, base) + SWAP_SUFFIX, txnIndexFile(dir, base));
     await fs.rename(swapPath, logFile(dir, base));
-    rest = rest.filter((n) => !covered.includes(parseOffsetName(n, LOG_SUFFIX)) && !covered.includes(parseOffsetName(n, INDEX_SUFFIX)) && !covered.includes(parseOffsetName(n, TIME_INDEX_SUFFIX)));
+    rest = rest.filter((n) => !covered.has(parseOffsetName(n, LOG_SUFFIX)) && !covered.has(indexBase(n)));
     rest.push(offsetName(base) + LOG_SUFFIX);
+    if (names.includes(offsetName(base) + txnSwap)) rest.push(offsetName(base) + TXN_INDEX_SUFFIX);
     changed = true;
   }
   // Index files whose segment is gone.
   const bases = new Set(rest.map((n) => parseOffsetName(n, LOG_SUFFIX)).filter((b) => b >= 0));
   for (const n of rest) {
-    const b = Math.max(parseOffsetName(n, INDEX_SUFFIX), parseOffsetName(n, TIME_INDEX_SUFFIX));
+    const b = indexBase(n);
     if (b >= 0 && !bases.has(b)) {
       await removeQuietly(fs, join(dir, n));
       changed = true;
     }
   }
+  rest = rest.filter((n) => { const b = indexBase(n); return b < 0 || bases.has(b); });
   if (changed) await fs.syncDir(dir);
   return rest;
 }
@@ -100,7 +138,7 @@ async function tidy(fs: FileSystem, dir: string, names: string[]): Promise<strin
  * Scans `seg` from `from` (its index and max timestamp already describe the bytes before), checking
  * every batch; truncates the file at the first invalid one. Returns whether the segment was cut.
  */
-async function recoverFrom(seg: LogSegment, from: number, nextBase: number, ctx: LoadContext, epochs: LeaderEpochCache, stats: LoadStats): Promise<boolean> {
+async function recoverFrom(seg: LogSegment, from: number, nextBase: number, ctx: LoadContext, epochs: LeaderEpochCache, stats: LoadStats, control?: { first: number }): Promise<boolean> {
   const fileSize = seg.writtenSize;
   let prevLast = seg.nextOffset - 1;
   seg.size = from;
@@ -111,6 +149,7 @@ async function recoverFrom(seg: LogSegment, from: number, nextBase: number, ctx:
     const epoch = partitionLeaderEpochOf(buf, pos);
     if (epoch > epochs.latestEpoch()) epochs.assign(epoch, base);
     seg.track(base, last, maxTimestampAt(buf, pos), size, ctx.config.indexIntervalBytes);
+    if (control !== undefined && base < control.first && (buf.readInt16BE(pos + ATTRIBUTES) & CONTROL_FLAG) !== 0) control.first = base;
     prevLast = last;
   }, { validate: true });
   stats.scannedBytes += result.position - from;
@@ -170,6 +209,12 @@ export async function loadPartitionLog(ctx: LoadContext, dirName: string, stats:
   for (let i = 0; i < segments.length; i++) {
     segments[i].nextOffset = i + 1 < segments.length ? segments[i + 1].baseOffset : Number.MAX_SAFE_INTEGER;
   }
+  const txnIndexes = new Set(names.map((n) => parseOffsetName(n, TXN_INDEX_SUFFIX)).filter((b) => b >= 0));
+  for (const seg of segments) {
+    if (txnIndexes.has(seg.baseOffset)) seg.txnIndex = await TxnIndex.load(fs, seg.txnIndexPath, seg.baseOffset, seg.nextOffset);
+  }
+  // First control batch in the re-scanned segments: their txn indexes are rebuilt from there.
+  const control = { first: Number.MAX_SAFE_INTEGER };
   const epochs = LeaderEpochCache.decode(await readFileIfExists(fs, join(dir, LEADER_EPOCH_CHECKPOINT_FILE)));
   const epochsBefore = epochs.encode();
   const recoveryPoint = ctx.cleanShutdown ? Number.MAX_SAFE_INTEGER : (ctx.recoveryPoint ?? 0);
@@ -188,7 +233,8 @@ export async function loadPartitionLog(ctx: LoadContext, dirName: string, stats:
       // pass them.
       recovered.push(seg);
       seg.dirSynced = false;
-      if (await recoverFrom(seg, 0, nextBase, ctx, epochs, stats)) cutAt = i;
+      seg.txnIndex.reset();
+      if (await recoverFrom(seg, 0, nextBase, ctx, epochs, stats, control)) cutAt = i;
       // Segments are contiguous (compaction keeps each one's last offset): a shortfall means this
       // segment's tail was lost while a later file survived (write-back reorders files).
       else if (nextBase !== Number.MAX_SAFE_INTEGER && seg.nextOffset !== nextBase) cutAt = i;
@@ -206,6 +252,7 @@ export async function loadPartitionLog(ctx: LoadContext, dirName: string, stats:
         await removeQuietly(fs, seg.logPath);
         await removeQuietly(fs, indexFile(dir, seg.baseOffset));
         await removeQuietly(fs, timeIndexFile(dir, seg.baseOffset));
+        await removeQuietly(fs, seg.txnIndexPath);
       }
       await fs.syncDir(dir);
     }
@@ -219,6 +266,8 @@ export async function loadPartitionLog(ctx: LoadContext, dirName: string, stats:
   }
   const active = segments[segments.length - 1];
   active.sealed = false;
+  // A cut tail (clean shutdown, damaged last batch) takes its markers' entries with it.
+  active.txnIndex.truncateTo(active.nextOffset);
   for (const seg of segments) if (seg !== active) seg.sealed = true;
   logStartOffset = Math.min(logStartOffset, active.nextOffset);
   epochs.truncateFromEnd(active.nextOffset);
@@ -236,5 +285,6 @@ export async function loadPartitionLog(ctx: LoadContext, dirName: string, stats:
     recoveryPoint: ctx.cleanShutdown ? active.nextOffset : Math.min(recoveryPoint, active.nextOffset),
     leaderEpochs: epochs, snapshots,
     unsynced: recovered.filter((s) => segments.includes(s)),
+    txnIndexRebuildFrom: control.first,
   });
 }

@@ -14,6 +14,7 @@ import type { FileSystem } from './fs.ts';
 import { isDeleting } from './log-config.ts';
 import type { PartitionLog } from './partition-log.ts';
 import { LogSegment } from './segment.ts';
+import { TxnIndex } from './txn-index.ts';
 
 /** Files of deleted segments waiting for file.delete.delay.ms, per file system. */
 export class SegmentRetirer {
@@ -22,7 +23,12 @@ export class SegmentRetirer {
   /** Renames the segment's files to *.deleted now; closes and unlinks them after `delayMs`. */
   async retire(fs: FileSystem, seg: LogSegment, delayMs: number): Promise<void> {
     seg.deleted = true;
-    const paths = [seg.logPath, indexFile(seg.dir, seg.baseOffset), timeIndexFile(seg.dir, seg.baseOffset)];
+    const paths = [seg.logPath, indexFile(seg.dir, seg.baseOffset), timeIndexFile(seg.dir, seg.baseOffset), seg.txnIndexPath];
+    // Its aborted transactions leave memory with it (the file goes with the others); a txn-index
+    // write in progress finishes first, and none follows (a cleaned segment may take the name).
+    const txn = seg.txnIndex;
+    seg.txnIndex = new TxnIndex(seg.baseOffset);
+    await txn.close();
     const renamed: string[] = [];
     for (const p of paths) {
       try {
@@ -152,6 +158,8 @@ export async function truncateLog(log: PartitionLog, offset: number): Promise<vo
     last.size = last.writtenSize = cut;
     last.nextOffset = newEnd;
     last.truncateIndexes(cut, newEnd);
+    // Entries of markers cut off must not outlive them on disk either.
+    await last.txnIndex.persist(log.fs, last.txnIndexPath);
     if (cut === 0) last.firstBatchTimestamp = -1;
     last.sealed = false;
   }

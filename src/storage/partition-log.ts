@@ -14,10 +14,13 @@ import type { FileSystem } from './fs.ts';
 import { EpochCheckpoint, type LeaderEpochCache } from './leader-epoch-cache.ts';
 import type { LogConfig } from './log-config.ts';
 import { LogHealth } from './log-health.ts';
-import { EMPTY, findMaxTimestamp, findOffsetByTimestamp, forEachBatch, readBatches, type ReadTarget, type TimestampOffset } from './log-read.ts';
+import { EMPTY, findMaxTimestamp, findOffsetByTimestamp, forEachBatch, readBatches, segmentIndexFor, type ReadTarget, type TimestampOffset } from './log-read.ts';
 import { deleteSegments, runRetention, SegmentRetirer, truncateLog } from './log-retention.ts';
 import type { ProducerSnapshots } from './producer-snapshots.ts';
 import { LogSegment } from './segment.ts';
+import { collectAbortedTxns, type AbortedTxn } from './txn-index.ts';
+
+const NO_REBUILD = Number.MAX_SAFE_INTEGER;
 
 /** After ENOSPC the partition refuses appends for this long, then tries again. */
 export const ENOSPC_RETRY_MS = 1000;
@@ -39,6 +42,8 @@ export interface PartitionLogInit {
   snapshots: ProducerSnapshots;
   /** Segments whose bytes may not be durable yet (recovered after a crash): the first sync covers them. */
   unsynced?: LogSegment[];
+  /** See PartitionLog.txnIndexRebuildFrom; none by default. */
+  txnIndexRebuildFrom?: number;
 }
 
 export type FailureListener = (log: PartitionLog, err: StorageError, permanent: boolean) => void;
@@ -75,6 +80,20 @@ export class PartitionLog {
    * layer (storage knows nothing of open transactions); the high watermark by default.
    */
   cleanableUpperBound: () => number = () => this.highWatermark;
+  /**
+   * Producer id → last offset of the producer's last data batch, which compaction keeps (empty if
+   * need be) so the producer's sequence survives a replay; set by the transaction layer. null: the
+   * cleaner finds them by scanning to the high watermark.
+   */
+  producerLastOffsets: () => ReadonlyMap<bigint, number> | null = () => null;
+  /**
+   * After a crash: the first control batch of the re-scanned segments, whose txn indexes were
+   * emptied (their files are only trusted below the recovery point). The transaction layer replays
+   * producer state from a snapshot at or below it, re-adding the entries (addAbortedTxn), then calls
+   * txnIndexRebuilt. Until then the recovery point is not checkpointed past it, nor is the log
+   * closed cleanly. Number.MAX_SAFE_INTEGER: nothing to rebuild.
+   */
+  txnIndexRebuildFrom: number;
   readonly retirer = new SegmentRetirer();
   readonly #pipeline: AppendPipeline;
   readonly #listeners = new Set<() => void>();
@@ -105,6 +124,7 @@ export class PartitionLog {
     this.lastFlushMono = init.clock.monotonic();
     this.#epochCheckpoint = new EpochCheckpoint(init.fs, join(init.dir, LEADER_EPOCH_CHECKPOINT_FILE));
     this.#pipeline = new AppendPipeline(this.#host(), this.logEndOffset, init.unsynced ?? []);
+    this.txnIndexRebuildFrom = init.txnIndexRebuildFrom ?? NO_REBUILD;
   }
 
   get active(): LogSegment {
@@ -264,10 +284,15 @@ export class PartitionLog {
 
   /** Persists indexes of the segments wholly below the recovery point; returns what to checkpoint. */
   async checkpointState(): Promise<{ recoveryPoint: number; logStartOffset: number }> {
-    const rp = this.recoveryPoint;
+    const rp = Math.min(this.recoveryPoint, this.txnIndexRebuildFrom);
     if (!this.#health.permanent) {
       for (const seg of this.segments.slice()) {
-        if (seg.sealed && !seg.deleted && seg.nextOffset <= rp) await seg.persistIndexes(this.fs);
+        if (seg.deleted) continue;
+        if (seg.sealed && seg.nextOffset <= rp) await seg.persistIndexes(this.fs);
+        // Recovery trusts the txn index of every segment before the one holding the recovery
+        // point, including a still-active one ending exactly there (unlike the other indexes, it
+        // cannot be rebuilt from the segment).
+        else if (seg.baseOffset < rp && seg.txnIndex.dirty) await seg.txnIndex.persist(this.fs, seg.txnIndexPath);
       }
     }
     return { recoveryPoint: rp, logStartOffset: this.logStartOffset };
@@ -277,8 +302,39 @@ export class PartitionLog {
     return this.snapshots.write(offset, bytes);
   }
 
-  latestProducerSnapshot(): Promise<{ offset: number; bytes: Buffer } | null> {
-    return this.snapshots.latest();
+  /** The newest producer snapshot at or below `atOrBelow` (default: any). */
+  latestProducerSnapshot(atOrBelow = Number.MAX_SAFE_INTEGER): Promise<{ offset: number; bytes: Buffer } | null> {
+    return this.snapshots.latest(atOrBelow);
+  }
+
+  /**
+   * Records an aborted transaction (KIP-98) in the txn index of the segment holding its ABORT
+   * marker. Idempotent per marker offset; entries below the log start are not kept.
+   */
+  addAbortedTxn(entry: AbortedTxn): void {
+    if (entry.lastOffset < this.logStartOffset || entry.lastOffset >= this.logEndOffset) return;
+    this.segments[segmentIndexFor(this.segments, entry.lastOffset)].txnIndex.add(entry);
+  }
+
+  /** Aborted transactions a read_committed fetch of [fetchOffset, upperBound) returns (collectAbortedTxns). */
+  abortedTxns(fetchOffset: number, upperBound: number): AbortedTxn[] {
+    const segs = this.segments;
+    return collectAbortedTxns(segs.slice(segmentIndexFor(segs, fetchOffset)).map((s) => s.txnIndex), fetchOffset, upperBound);
+  }
+
+  /** The transaction layer re-added the entries of every marker from `from` on (see txnIndexRebuildFrom). */
+  txnIndexRebuilt(from: number): void {
+    // Markers below the log start need no entries.
+    if (from <= Math.max(this.txnIndexRebuildFrom, this.logStartOffset)) this.txnIndexRebuildFrom = NO_REBUILD;
+  }
+
+  /** Writes every txn index with entries not yet in its file. */
+  persistTxnIndexes(): Promise<void> {
+    return this.maintain(async () => {
+      for (const seg of this.segments.slice()) {
+        if (!seg.deleted && seg.txnIndex.dirty) await seg.txnIndex.persist(this.fs, seg.txnIndexPath);
+      }
+    });
   }
 
   /** OffsetForLeaderEpoch (KIP-101). */
@@ -318,6 +374,8 @@ export class PartitionLog {
     await this.retirer.finishAll();
     for (const seg of this.segments) await seg.close().catch(() => {});
     if (failure !== null) throw failure;
+    // Not a clean close: the next start must re-scan and rebuild those txn indexes.
+    if (this.txnIndexRebuildFrom !== NO_REBUILD) throw new StorageError(`${this.topic}-${this.partition}: txn indexes from ${this.txnIndexRebuildFrom} were not rebuilt`, 'OFFLINE');
   }
 
   /** Stops all activity without I/O (simulated kill, or log dir taken offline). */

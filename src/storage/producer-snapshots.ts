@@ -35,9 +35,11 @@ export class ProducerSnapshots {
     while (this.offsets.length > RETAINED_SNAPSHOTS) await this.#remove(this.offsets[0]);
   }
 
-  async latest(): Promise<{ offset: number; bytes: Buffer } | null> {
+  /** The newest snapshot at or below `atOrBelow`, or null. */
+  async latest(atOrBelow = Number.MAX_SAFE_INTEGER): Promise<{ offset: number; bytes: Buffer } | null> {
     for (let i = this.offsets.length - 1; i >= 0; i--) {
       const offset = this.offsets[i];
+      if (offset > atOrBelow) continue;
       try {
         return { offset, bytes: await this.#fs.readFile(snapshotFile(this.#dir, offset)) };
       } catch (err) {

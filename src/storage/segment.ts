@@ -1,4 +1,5 @@
-// One log segment: <base>.log holding whole record batches back to back, and its two sparse indexes.
+// One log segment: <base>.log holding whole record batches back to back, its two sparse indexes and
+// its aborted-transaction index (txn-index.ts).
 // Invariants:
 // - `size` counts bytes assigned to this segment (including bytes queued for writing);
 //   `writtenSize` counts bytes the file holds — readers never look past it;
@@ -8,10 +9,11 @@
 import { baseOffsetAt, lastOffsetAt, maxTimestampAt } from './batch-header.ts';
 import { scanBatches } from './batch-scan.ts';
 import { errnoOf } from './errors.ts';
-import { indexFile, logFile, timeIndexFile } from './file-names.ts';
+import { indexFile, logFile, timeIndexFile, txnIndexFile } from './file-names.ts';
 import type { FileHandle, FileSystem } from './fs.ts';
 import { OFFSET_ENTRY_SIZE, OffsetIndex } from './offset-index.ts';
 import { TIME_ENTRY_SIZE, TimeIndex } from './time-index.ts';
+import { TxnIndex } from './txn-index.ts';
 
 export interface IndexSettings {
   indexIntervalBytes: number;
@@ -31,6 +33,8 @@ export class LogSegment {
   /** null until loaded (segments before the recovery point are loaded on first use). */
   index: OffsetIndex | null = null;
   timeIndex: TimeIndex | null = null;
+  /** Aborted transactions whose ABORT marker this segment holds; always loaded (files are small and few). */
+  txnIndex: TxnIndex;
   #indexFileEntries = 0;
   #timeFileEntries = 0;
   /** Largest batch max timestamp, -1 when none (or, for a segment loaded lazily, until ensureIndexes). */
@@ -51,6 +55,7 @@ export class LogSegment {
     this.baseOffset = baseOffset;
     this.nextOffset = baseOffset;
     this.createdMs = createdMs;
+    this.txnIndex = new TxnIndex(baseOffset);
   }
 
   /** A new, empty segment (in memory until its first write creates the file). */
@@ -78,6 +83,10 @@ export class LogSegment {
 
   get logPath(): string {
     return logFile(this.dir, this.baseOffset);
+  }
+
+  get txnIndexPath(): string {
+    return txnIndexFile(this.dir, this.baseOffset);
   }
 
   static maxIndexEntries(s: IndexSettings): { offsets: number; times: number } {
@@ -178,6 +187,7 @@ export class LogSegment {
 
   /** Writes index entries not yet on disk, trims the files to the in-memory entries, fdatasyncs them. */
   async persistIndexes(fs: FileSystem): Promise<void> {
+    if (this.txnIndex.dirty) await this.txnIndex.persist(fs, this.txnIndexPath);
     const idx = this.index;
     const time = this.timeIndex;
     if (idx === null || time === null) return;
@@ -195,6 +205,7 @@ export class LogSegment {
 
   /** Drops index entries for data at or after `position` / `offset` (log truncation). */
   truncateIndexes(position: number, offset: number): void {
+    this.txnIndex.truncateTo(offset);
     this.index?.truncateToPosition(position);
     this.index?.truncateToOffset(offset);
     this.timeIndex?.truncateToOffset(offset);

@@ -1,8 +1,9 @@
 // Producer state of one partition (Kafka's ProducerStateManager + ProducerAppendInfo, reduced):
 // per producer id, its epoch and the sequence/offset ranges of its last 5 batches (KIP-98; a client
 // keeps at most 5 requests in flight, so any retry it can send is among them), its ongoing
-// transaction's first offset, plus the partition's ongoing transactions (for the last stable offset)
-// and its aborted transactions (for read_committed fetches).
+// transaction's first offset, plus the partition's ongoing transactions (for the last stable offset).
+// An ABORT marker yields the aborted-transaction entry that storage keeps in the txn index of the
+// segment holding the marker (src/storage/txn-index.ts, Kafka's TransactionIndex).
 //
 // Invariants:
 // - Only `apply*` change state, called after the log assigned offsets (live) or while replaying the
@@ -13,6 +14,7 @@
 //   is its first entry, capped by the high watermark: every offset below the LSO belongs to a decided
 //   transaction or to none (Redpanda's bug #3036 was an off-by-one here).
 import { ErrorCode } from '../protocol/errors.ts';
+import type { AbortedTxn } from '../storage/txn-index.ts';
 
 export const NO_PRODUCER_EPOCH = -1;
 export const NO_SEQUENCE = -1;
@@ -39,14 +41,7 @@ export interface ProducerEntry {
   txnFirstOffset: number;
 }
 
-export interface AbortedTxn {
-  producerId: bigint;
-  firstOffset: number;
-  /** Offset of the abort marker. */
-  lastOffset: number;
-  /** The partition's LSO right after the marker: no later entry matters to a fetch ending below it. */
-  lastStableOffset: number;
-}
+export type { AbortedTxn };
 
 /** The header fields of one batch that producer state looks at. */
 export interface BatchInfo {
@@ -84,8 +79,6 @@ export class PartitionProducerState {
   readonly producers = new Map<bigint, ProducerEntry>();
   /** Producer id → first offset of its ongoing transaction, in first-offset order. */
   readonly ongoing = new Map<bigint, number>();
-  /** Ascending by lastOffset (markers are appended in offset order). */
-  aborted: AbortedTxn[] = [];
 
   /**
    * Validates a client batch against the producer's state (Kafka's analyzeAndValidateProducerState
@@ -147,10 +140,12 @@ export class PartitionProducerState {
 
   /**
    * Records a transaction marker (KIP-98 control batch) at `offset`: ends the producer's ongoing
-   * transaction here; an abort adds it to the aborted index. A marker with a newer epoch (a fenced
-   * or timed-out transaction, aborted by the coordinator with epoch + 1) starts that epoch.
+   * transaction here. An abort that ends one returns its txn-index entry (the caller stores it with
+   * the segment); a marker that ends nothing (a retried one) returns null. A marker with a newer
+   * epoch (a fenced or timed-out transaction, aborted by the coordinator with epoch + 1) starts that
+   * epoch.
    */
-  applyMarker(producerId: bigint, epoch: number, commit: boolean, coordinatorEpoch: number, offset: number, timestamp: number): void {
+  applyMarker(producerId: bigint, epoch: number, commit: boolean, coordinatorEpoch: number, offset: number, timestamp: number): AbortedTxn | null {
     let e = this.producers.get(producerId);
     if (e === undefined) {
       e = { producerId, epoch, batches: [], lastTimestamp: timestamp, coordinatorEpoch, txnFirstOffset: -1 };
@@ -162,13 +157,12 @@ export class PartitionProducerState {
     }
     e.coordinatorEpoch = coordinatorEpoch;
     e.lastTimestamp = Math.max(e.lastTimestamp, timestamp);
-    if (e.txnFirstOffset < 0) return;
+    if (e.txnFirstOffset < 0) return null;
     const first = e.txnFirstOffset;
     e.txnFirstOffset = -1;
     this.ongoing.delete(producerId);
-    if (!commit) {
-      this.aborted.push({ producerId, firstOffset: first, lastOffset: offset, lastStableOffset: this.#firstOngoing(offset + 1) });
-    }
+    if (commit) return null;
+    return { producerId, firstOffset: first, lastOffset: offset, lastStableOffset: this.#firstOngoing(offset + 1) };
   }
 
   #firstOngoing(otherwise: number): number {
@@ -179,35 +173,6 @@ export class PartitionProducerState {
   /** Last stable offset: the first offset of the earliest ongoing transaction, at most `highWatermark`. */
   lastStableOffset(highWatermark: number): number {
     return this.#firstOngoing(highWatermark);
-  }
-
-  /**
-   * Aborted transactions a read_committed fetch of [fetchOffset, upperBound) must be told about:
-   * those whose marker is at or after fetchOffset and whose data starts below upperBound.
-   */
-  abortedIn(fetchOffset: number, upperBound: number): AbortedTxn[] {
-    const out: AbortedTxn[] = [];
-    const list = this.aborted;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (list[mid].lastOffset < fetchOffset) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < list.length; i++) {
-      const a = list[i];
-      if (a.firstOffset < upperBound) out.push(a);
-      if (a.lastStableOffset >= upperBound) break;
-    }
-    return out;
-  }
-
-  /** Drops aborted-index entries wholly below the log start offset (retention, DeleteRecords). */
-  pruneBelow(logStartOffset: number): void {
-    let i = 0;
-    while (i < this.aborted.length && this.aborted[i].lastOffset < logStartOffset) i++;
-    if (i > 0) this.aborted = this.aborted.slice(i);
   }
 
   /** Forgets producers idle since before `cutoff` with no ongoing transaction (producer.id.expiration.ms, KIP-854). */

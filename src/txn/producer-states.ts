@@ -10,13 +10,19 @@
 // truncated under us (a failed write is rolled back to the high watermark) and the state is rebuilt
 // from disk before the partition takes writes again (the produce path answers
 // NOT_LEADER_OR_FOLLOWER meanwhile, which clients retry).
+//
+// Aborted transactions are kept by storage, in the txn index of the segment holding each ABORT
+// marker (src/storage/txn-index.ts): the marker writer and the replay hand the entries over
+// (PartitionLog.addAbortedTxn). After a crash storage empties the txn indexes of the segments it
+// re-scanned; the replay then starts from a snapshot at or below `log.txnIndexRebuildFrom`, so every
+// marker there re-creates its entry (adding is idempotent per marker offset).
 import { INTERNAL_TOPICS } from '../config/topic-name.ts';
 import { ControlType, controlTypeOf, coordinatorEpochOf } from '../protocol/records.ts';
 import { buildRecordBatch, decodeRecords, PRODUCER_ID } from '../protocol/record-batch.ts';
 import { endTxnMarkerRecord } from '../protocol/records.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import { applyAppended, batchInfoAt, isControlAt } from './produce-check.ts';
-import { PartitionProducerState } from './producer-state.ts';
+import { PartitionProducerState, type AbortedTxn } from './producer-state.ts';
 import { decodeProducerSnapshot, encodeProducerSnapshot } from './producer-snapshot.ts';
 
 interface Tracked {
@@ -33,8 +39,8 @@ export interface ProducerStatesOptions {
   now(): number;
 }
 
-/** Applies one batch read back from the log (recovery replay). */
-export function replayBatch(state: PartitionProducerState, batch: Buffer): void {
+/** Applies one batch read back from the log (recovery replay); an abort that ends a transaction goes to `onAbort`. */
+export function replayBatch(state: PartitionProducerState, batch: Buffer, onAbort?: (entry: AbortedTxn) => void): void {
   if (batch.readInt32BE(PRODUCER_ID) < 0) return;
   const info = batchInfoAt(batch, 0);
   const base = Number(batch.readBigInt64BE(0));
@@ -45,7 +51,8 @@ export function replayBatch(state: PartitionProducerState, batch: Buffer): void 
   for (const r of decodeRecords(batch)) {
     const type = controlTypeOf(r.key);
     if (type === ControlType.Commit || type === ControlType.Abort) {
-      state.applyMarker(info.producerId, info.epoch, type === ControlType.Commit, coordinatorEpochOf(r.value), r.offset, r.timestamp);
+      const entry = state.applyMarker(info.producerId, info.epoch, type === ControlType.Commit, coordinatorEpochOf(r.value), r.offset, r.timestamp);
+      if (entry !== null) onAbort?.(entry);
     }
   }
 }
@@ -65,6 +72,8 @@ export class ProducerStates {
 
   /** Loads the state of every log (startup, before the broker takes requests). */
   async loadAll(logs: readonly PartitionLog[], concurrency = 8): Promise<void> {
+    // Internal topics hold markers (__consumer_offsets) but no aborted-transaction entries: nothing to rebuild.
+    for (const log of logs) if (!ProducerStates.tracks(log)) log.txnIndexRebuilt(0);
     const queue = logs.filter((l) => ProducerStates.tracks(l) && !l.isOffline);
     for (const log of queue) this.#bindCleaner(log);
     const worker = async () => {
@@ -131,7 +140,8 @@ export class ProducerStates {
       baseTimestamp: now,
     });
     const { baseOffset, done } = log.append(batch, { leaderEpoch: m.leaderEpoch, sync: m.sync });
-    state.applyMarker(m.producerId, m.producerEpoch, m.commit, m.coordinatorEpoch, baseOffset, now);
+    const aborted = state.applyMarker(m.producerId, m.producerEpoch, m.commit, m.coordinatorEpoch, baseOffset, now);
+    if (aborted !== null) log.addAbortedTxn(aborted);
     this.afterAppend(log, batch, false);
     return done;
   }
@@ -150,12 +160,11 @@ export class ProducerStates {
   }
 
   /**
-   * Aborted transactions a read_committed fetch of [fetchOffset, upperBound) must skip. While a
-   * state is rebuilt its last version still holds every abort below the (stale) LSO it exposes.
+   * Aborted transactions a read_committed fetch of [fetchOffset, upperBound) must skip, from the
+   * log's txn indexes (kept for callers of the old API; Fetch asks the log directly).
    */
-  abortedIn(log: PartitionLog, fetchOffset: number, upperBound: number): { producerId: bigint; firstOffset: number }[] {
-    const t = this.#tracked.get(log);
-    return t === undefined ? [] : t.state.abortedIn(fetchOffset, upperBound);
+  abortedIn(log: PartitionLog, fetchOffset: number, upperBound: number): AbortedTxn[] {
+    return log.abortedTxns(fetchOffset, upperBound);
   }
 
   /** Drops producers idle for longer than `expirationMs` (producer.id.expiration.ms) in every given log. */
@@ -166,7 +175,6 @@ export class ProducerStates {
       const s = this.peek(log);
       if (s === null) continue;
       n += s.expire(cutoff);
-      s.pruneBelow(log.logStartOffset);
     }
     return n;
   }
@@ -183,7 +191,6 @@ export class ProducerStates {
   }
 
   #snapshot(log: PartitionLog, t: Tracked): void {
-    t.state.pruneBelow(log.logStartOffset);
     const offset = t.appliedEnd;
     const bytes = encodeProducerSnapshot(t.state);
     t.snapshotOffset = offset;
@@ -194,9 +201,17 @@ export class ProducerStates {
       .catch((err) => this.#opts.log(`producer snapshot of ${log.topic}-${log.partition} at ${offset} failed: ${(err as Error).message}`));
   }
 
-  // [storage hook] Compaction stops at the last stable offset (src/storage/cleaner.ts).
+  // [storage hooks] Compaction stops at the last stable offset and keeps each producer's last data
+  // batch (src/storage/cleaner.ts).
   #bindCleaner(log: PartitionLog): void {
     log.cleanableUpperBound = () => this.lastStableOffset(log);
+    log.producerLastOffsets = () => {
+      const s = this.peek(log);
+      if (s === null) return null;
+      const last = new Map<bigint, number>();
+      for (const [id, e] of s.producers) if (e.batches.length > 0) last.set(id, e.batches[e.batches.length - 1].lastOffset);
+      return last;
+    };
   }
 
   #load(log: PartitionLog): Promise<void> {
@@ -214,18 +229,27 @@ export class ProducerStates {
     const end = log.logEndOffset;
     let state: PartitionProducerState | null = null;
     let from = log.logStartOffset;
-    const snap = await log.latestProducerSnapshot();
-    if (snap !== null && snap.offset <= end) {
+    let legacy: AbortedTxn[] = [];
+    // After a crash the replay must cover every marker whose txn-index entry storage dropped.
+    const snap = await log.latestProducerSnapshot(Math.min(end, log.txnIndexRebuildFrom));
+    if (snap !== null) {
       try {
-        state = decodeProducerSnapshot(snap.bytes);
+        const decoded = decodeProducerSnapshot(snap.bytes);
+        state = decoded.state;
+        legacy = decoded.legacyAborted;
         from = Math.max(snap.offset, log.logStartOffset);
       } catch (err) {
         this.#opts.log(`producer snapshot ${snap.offset} of ${log.topic}-${log.partition} unreadable, replaying the log: ${(err as Error).message}`);
       }
     }
     state ??= new PartitionProducerState();
-    await log.scanBatches(from, (batch) => replayBatch(state!, batch));
+    // Upgrade from a version-1 snapshot: its aborted index moves into the txn indexes.
+    for (const a of legacy) if (a.lastOffset < from) log.addAbortedTxn(a);
+    await log.scanBatches(from, (batch) => replayBatch(state!, batch, (a) => log.addAbortedTxn(a)));
     if (log.logEndOffset !== end || log.highWatermark !== end) throw new Error(`${log.topic}-${log.partition} changed while its producer state was loading`);
+    log.txnIndexRebuilt(from);
     this.#tracked.set(log, { state, appliedEnd: end, snapshotSegment: log.active.baseOffset, snapshotOffset: snap?.offset ?? -1, writing: Promise.resolve() });
+    // Imported entries are written at once: a later snapshot (version 2) will not carry them again.
+    if (legacy.length > 0) await log.persistTxnIndexes().catch((err) => this.#opts.log(`txn indexes of ${log.topic}-${log.partition} not written: ${(err as Error).message}`));
   }
 }

@@ -157,9 +157,4 @@ export class Transactions {
   lastStableOffset(log: PartitionLog): number {
     return this.producers.lastStableOffset(log);
   }
-
-  /** Aborted transactions overlapping [fetchOffset, upperBound) for a read_committed Fetch. */
-  abortedTransactions(log: PartitionLog, fetchOffset: number, upperBound: number): { producerId: bigint; firstOffset: bigint }[] {
-    return this.producers.abortedIn(log, fetchOffset, upperBound).map((a) => ({ producerId: a.producerId, firstOffset: BigInt(a.firstOffset) }));
-  }
 }

@@ -1,6 +1,7 @@
 // Per-partition producer state (src/txn/producer-state.ts, produce-check.ts, producer-snapshot.ts):
 // de-duplication of the last 5 batches with their original offsets, sequence gaps, stale epochs,
-// unknown producers, transactions (LSO, aborted index) and the snapshot round trip.
+// unknown producers, transactions (LSO, the aborted-transaction entries markers yield) and the
+// snapshot round trip (version 2 without the aborted index; version 1 still loads).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '../../src/protocol/errors.ts';
@@ -8,6 +9,8 @@ import { buildRecordBatch, setBaseOffset } from '../../src/protocol/record-batch
 import { PartitionProducerState, lastSequence, type BatchInfo } from '../../src/txn/producer-state.ts';
 import { applyAppended, checkProduce } from '../../src/txn/produce-check.ts';
 import { decodeProducerSnapshot, encodeProducerSnapshot, SnapshotFormatError } from '../../src/txn/producer-snapshot.ts';
+import { crc32c } from '../../src/protocol/crc32c.ts';
+import type { AbortedTxn } from '../../src/storage/txn-index.ts';
 
 const PID = 1000n;
 
@@ -19,6 +22,7 @@ function info(firstSeq: number, count: number, over: Partial<BatchInfo> = {}): B
 class Sim {
   readonly state = new PartitionProducerState();
   end = 0;
+  readonly aborted: AbortedTxn[] = [];
   /** Returns the first offset the batch got (or its duplicate's), or the error code. */
   produce(b: BatchInfo): { offset: number } | { error: number } {
     const r = this.state.check(b);
@@ -31,7 +35,8 @@ class Sim {
   }
   marker(commit: boolean, epoch = 0, pid = PID): number {
     const offset = this.end++;
-    this.state.applyMarker(pid, epoch, commit, 3, offset, 1);
+    const entry = this.state.applyMarker(pid, epoch, commit, 3, offset, 1);
+    if (entry !== null) this.aborted.push(entry);
     return offset;
   }
 }
@@ -91,7 +96,8 @@ test('transactions: the LSO is the first offset of the earliest open transaction
   assert.equal(s.state.lastStableOffset(6), 3, 'producer 2 still holds it');
   const m2 = s.marker(false, 0, 2n); // 6: producer 2 aborts
   assert.equal(s.state.lastStableOffset(7), 7);
-  assert.deepEqual(s.state.aborted, [{ producerId: 2n, firstOffset: 3, lastOffset: m2, lastStableOffset: 7 }]);
+  assert.deepEqual(s.aborted, [{ producerId: 2n, firstOffset: 3, lastOffset: m2, lastStableOffset: 7 }], 'the commit yields no entry');
+  assert.equal(s.state.applyMarker(2n, 0, false, 3, 99, 1), null, 'a repeated abort ends nothing and yields no entry');
   // Off-by-one guard (Redpanda #3036): the LSO is exactly the first open offset, not one past it.
   s.produce(tx(1n, 2)); // 7
   assert.equal(s.state.lastStableOffset(8), 7);
@@ -104,23 +110,12 @@ test('inside a transaction a non-transactional batch of the same producer is INV
   assert.deepEqual(s.produce(info(1, 1)), { error: ErrorCode.INVALID_TXN_STATE });
 });
 
-test('the aborted index answers a fetch with the transactions overlapping it', () => {
+test('an abort marker yields the LSO right after it: the earliest transaction still open, else the offset past the marker', () => {
   const st = new PartitionProducerState();
-  // Producer 1: data 0..9, aborted at 10. Producer 2: data 11..12 committed at 13. Producer 3: data 14, aborted at 20.
   st.applyData(info(0, 10, { producerId: 1n, transactional: true }), 0);
-  st.applyMarker(1n, 0, false, 0, 10, 1);
-  st.applyData(info(0, 2, { producerId: 2n, transactional: true }), 11);
-  st.applyMarker(2n, 0, true, 0, 13, 1);
-  st.applyData(info(0, 1, { producerId: 3n, transactional: true }), 14);
-  st.applyMarker(3n, 0, false, 0, 20, 1);
-  const ids = (from: number, to: number) => st.abortedIn(from, to).map((a) => a.producerId);
-  assert.deepEqual(ids(0, 5), [1n]);
-  assert.deepEqual(ids(0, 21), [1n, 3n]);
-  assert.deepEqual(ids(11, 14), [], 'the abort marker of producer 1 is below the fetch, producer 3 starts after it');
-  assert.deepEqual(ids(11, 15), [3n]);
-  assert.deepEqual(ids(21, 30), []);
-  st.pruneBelow(11);
-  assert.deepEqual(ids(0, 21), [3n]);
+  st.applyData(info(0, 2, { producerId: 2n, transactional: true }), 10);
+  assert.deepEqual(st.applyMarker(2n, 0, false, 0, 12, 1), { producerId: 2n, firstOffset: 10, lastOffset: 12, lastStableOffset: 0 });
+  assert.deepEqual(st.applyMarker(1n, 0, false, 0, 13, 1), { producerId: 1n, firstOffset: 0, lastOffset: 13, lastStableOffset: 14 });
 });
 
 test('checkProduce/applyAppended on real batches: a two-batch request is checked in order and recorded at its offsets', () => {
@@ -155,7 +150,7 @@ test('expiration forgets idle producers but never one with an open transaction',
   assert.deepEqual([...st.producers.keys()], [2n, 3n]);
 });
 
-test('snapshots round-trip every retained batch, open transactions in offset order, and the aborted index; damage is detected', () => {
+test('snapshots round-trip every retained batch and open transactions in offset order; damage is detected', () => {
   const st = new PartitionProducerState();
   for (let i = 0; i < 6; i++) st.applyData(info(i * 2, 2, { maxTimestamp: 10 + i }), i * 2);
   st.applyData(info(0, 1, { producerId: 5n, transactional: true, epoch: 3 }), 20);
@@ -163,14 +158,39 @@ test('snapshots round-trip every retained batch, open transactions in offset ord
   st.applyData(info(0, 1, { producerId: 6n, transactional: true }), 22);
   st.applyMarker(6n, 0, false, 7, 23, 50);
   const bytes = encodeProducerSnapshot(st);
-  const back = decodeProducerSnapshot(bytes);
+  assert.equal(bytes.readInt16BE(0), 2, 'version 2');
+  const { state: back, legacyAborted } = decodeProducerSnapshot(bytes);
   assert.deepEqual(back.producers, st.producers);
   assert.deepEqual([...back.ongoing], [[5n, 20], [4n, 21]]);
-  assert.deepEqual(back.aborted, st.aborted);
+  assert.deepEqual(legacyAborted, [], 'the aborted index lives in the txn indexes now');
   assert.equal(back.lastStableOffset(100), 20);
   assert.equal(back.check(info(10, 2, { maxTimestamp: 15 })).kind, 'duplicate');
   const flipped = Buffer.from(bytes);
   flipped[flipped.length - 3] ^= 0x40;
   assert.throws(() => decodeProducerSnapshot(flipped), SnapshotFormatError);
   assert.throws(() => decodeProducerSnapshot(bytes.subarray(0, bytes.length - 4)), SnapshotFormatError);
+});
+
+test('a version-1 snapshot (with the aborted index) still loads and hands its aborted list over', () => {
+  const st = new PartitionProducerState();
+  st.applyData(info(0, 2), 0);
+  st.applyData(info(0, 1, { producerId: 5n, transactional: true }), 2);
+  const v2 = encodeProducerSnapshot(st);
+  // Version 1 = the same bytes + aborted:int32 { producerId firstOffset lastOffset lastStableOffset }.
+  const tail = Buffer.alloc(4 + 32);
+  tail.writeInt32BE(1, 0);
+  tail.writeBigInt64BE(9n, 4);
+  tail.writeBigInt64BE(3n, 12);
+  tail.writeBigInt64BE(4n, 20);
+  tail.writeBigInt64BE(2n, 28);
+  const v1 = Buffer.concat([v2, tail]);
+  v1.writeInt16BE(1, 0);
+  v1.writeUInt32BE(crc32c(v1, 6), 2);
+  const { state, legacyAborted } = decodeProducerSnapshot(v1);
+  assert.deepEqual(state.producers, st.producers);
+  assert.deepEqual([...state.ongoing], [[5n, 2]]);
+  assert.deepEqual(legacyAborted, [{ producerId: 9n, firstOffset: 3, lastOffset: 4, lastStableOffset: 2 }]);
+  const v3 = Buffer.from(v2);
+  v3.writeInt16BE(3, 0);
+  assert.throws(() => decodeProducerSnapshot(v3), SnapshotFormatError);
 });
