@@ -1,6 +1,6 @@
 // Brook's Kafka client: what the CLI, the benchmark tool and tests import.
 export { Client, CoordinatorType, type ClientOptions } from './client.ts';
-export { Producer, type ProducerOptions, type ProducerRecord, type RecordMetadata, type CompressionName, COMPRESSION_BY_NAME } from './producer.ts';
+export { Producer, type ProducerOptions, type ProducerRecord, type RecordMetadata, type DeliveryCallback, type CompressionName, COMPRESSION_BY_NAME } from './producer.ts';
 export { Consumer, type ConsumerOptions, type ConsumerRecord, type OffsetSpec, type TopicPartition } from './consumer.ts';
 export { GroupConsumer, type GroupConsumerOptions } from './group/group-consumer.ts';
 export { Admin, type NewTopic, type CreatedTopic, type ItemResult, type ClusterDescription, type DeletedRecords, type LogDirDescription } from './admin.ts';

@@ -1,8 +1,8 @@
 // The load loop of `brook perf produce`: N records of one payload (generated once, shared by every
 // record) sent as fast as the producer takes them or paced by a Throttle, with each record's
 // latency from send() to its acknowledgement kept in a LatencyHistogram. Records handed over in the
-// same turn of the event loop share one start time and one callback, so the loop allocates
-// nothing per record beyond what Producer.send() itself does.
+// same turn of the event loop share one start time and one delivery callback (Producer.produce, so
+// no promise per record), and the loop allocates nothing per record of its own.
 import type { Producer, ProducerRecord } from '../../client/producer.ts';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.ts';
 import { Throttle } from './throttle.ts';
@@ -94,7 +94,11 @@ export async function runProduceLoad(producer: Producer, load: ProduceLoad): Pro
         await sleep(throttle.delayMs(sent, now));
         continue;
       }
-      const onAck = (): void => {
+      const onDelivery = (error: Error | null): void => {
+        if (error !== null) {
+          onFail(error);
+          return;
+        }
         const ms = performance.now() - now;
         histogram.record(ms);
         acked++;
@@ -103,7 +107,7 @@ export async function runProduceLoad(producer: Producer, load: ProduceLoad): Pro
         if (ms > win.maxMs) win.maxMs = ms;
       };
       for (let i = 0; i < due && producer.hasCapacity(); i++) {
-        producer.send(record).then(onAck, onFail);
+        producer.produce(record, onDelivery);
         sent++;
       }
       // Let the producer's appends, sends and acknowledgements run between bursts.
@@ -113,7 +117,7 @@ export async function runProduceLoad(producer: Producer, load: ProduceLoad): Pro
   } finally {
     if (timer !== null) clearInterval(timer);
   }
-  // flush() returns once the batches settle; the callbacks chained on send() may run just after.
+  // flush() returns once the batches settle; callbacks of records failed before reaching a batch may run just after.
   while (acked + failed < sent) await new Promise((r) => setImmediate(r));
   const seconds = (performance.now() - start) / 1000;
   const bytes = acked * load.recordSize;
