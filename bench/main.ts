@@ -4,7 +4,7 @@
 // same run are the figures that count: this machine is shared and noisy. Between the runs the
 // "disk floor" (disk-floor.ts) measures the same writes done by the kernel alone: the mock keeps
 // everything in memory, so that is the other yardstick for a broker that writes a real log.
-//   npm run bench [-- --runs 5] [--only produce-1k-acks1,...] [--quick]
+//   npm run bench [-- --runs 5] [--only produce-1k-acks1,...] [--quick] [--settle-ms 3000]
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -21,6 +21,7 @@ const flag = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const runs = Number(flag('--runs') ?? 5);
+const settleMs = Number(flag('--settle-ms') ?? 3000);
 const quick = args.includes('--quick');
 const only = flag('--only')?.split(',');
 const scale = quick ? 0.2 : 1;
@@ -79,7 +80,7 @@ interface Workload {
   targets: ('brook' | 'mock')[];
   run(t: Target, tools: string): Promise<Measure>;
   /** The same work done by the kernel alone (disk-floor.ts), measured between the broker runs. */
-  floor?: () => number;
+  floor?: () => number | Promise<number>;
 }
 
 const N1K = Math.round(1_000_000 * scale);
@@ -153,6 +154,9 @@ async function main(): Promise<void> {
     const errors: string[] = [];
     for (let i = 0; i < runs; i++) {
       for (const name of w.targets) {
+        // Memory freed by the previous run is reused at memory speed for ~2 s, fresh memory costs
+        // page faults in the host (disk-floor.ts): every run starts from the same state.
+        await new Promise((r) => setTimeout(r, settleMs));
         const t = name === 'brook' ? await startBrook(root) : await startMock(tools, MOCK_TOPICS);
         try {
           results[name].push(await w.run(t, tools));
@@ -162,7 +166,7 @@ async function main(): Promise<void> {
           await t.stop();
         }
       }
-      if (w.floor !== undefined) floors.push(w.floor());
+      if (w.floor !== undefined) floors.push(await w.floor());
     }
     const b = median(results.brook.map((m) => m.value));
     const m = median(results.mock.map((x) => x.value));
