@@ -12,17 +12,7 @@ import { connectRaw, requestFrame, sleep } from '../fuzz/raw-client.ts';
 import { createTopic, fetchFrom } from '../fuzz/broker-ops.ts';
 import { KafkaConnection } from '../../src/client/connection.ts';
 import { buildRecordBatch } from '../../src/protocol/record-batch.ts';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded as rng } from '../helpers/seeded.ts';
 
 /** A stream of frames: API key 0 (Produce) or 3, random sizes from 0 up to `maxSize`, random bytes. */
 function stream(rand: () => number, count: number, maxSize: number): { bytes: Buffer; frames: Buffer[] } {

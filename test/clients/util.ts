@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { KafkaConnection } from '../../src/client/connection.ts';
+import { seeded } from '../helpers/seeded.ts';
 
 export const PYTHON = '/usr/bin/python3';
 export const KCAT = '/usr/bin/kcat';
@@ -92,16 +93,6 @@ export interface ConsumedRecord {
 }
 
 /** mulberry32: a small seeded generator, so every run produces the same bytes. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(rnd: () => number, n: number, avoid: ReadonlySet<number>): Buffer {
   const b = Buffer.alloc(n);

@@ -5,18 +5,9 @@ import { parseBrokerConfig } from '../../src/config/broker-config.ts';
 import { Controller, type ControllerOptions } from '../../src/controller/controller.ts';
 import { MemoryMetadataLog } from '../../src/controller/memory-metadata-log.ts';
 import type { MetadataLog } from '../../src/controller/metadata-log.ts';
+import { seeded } from '../helpers/seeded.ts';
 
-/** mulberry32: a small deterministic PRNG in [0, 1). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded } from '../helpers/seeded.ts';
 
 export const CLUSTER_ID = 'MkU3OEVBNTcwNTJENDM2Qg';
 

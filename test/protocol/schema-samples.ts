@@ -5,16 +5,7 @@ import { camel } from '../../scripts/codegen/emit.ts';
 
 export type Rng = () => number;
 
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded as mulberry32 } from '../helpers/seeded.ts';
 
 const inRange = (r: VersionRange | null, v: number) => r !== null && v >= r.min && v <= r.max;
 

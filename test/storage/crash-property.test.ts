@@ -14,17 +14,8 @@ import type { CrashMode } from '../../src/storage/memory-fs.ts';
 import { splitBatches } from '../../src/protocol/record-batch.ts';
 import { LogManager } from '../../src/storage/log-manager.ts';
 import { batch, config, killable, memEnv, readAll, records, settle } from './helpers.ts';
+import { seeded as mulberry32 } from '../helpers/seeded.ts';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function runSeed(seed: number): Promise<void> {
   const rng = mulberry32(seed);
