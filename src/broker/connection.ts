@@ -292,6 +292,7 @@ export class Connection {
           if (p.base !== null) (slot.held ??= []).push(p.base);
           return p.frame;
         },
+        discard: () => this.releaseHeld(slot),
       },
     };
     const onError = (e: unknown) => {

@@ -144,6 +144,9 @@ export async function fetchPartitions(
     const { results, bytes, errors } = await readOnce(broker, targets, opts.maxBytes, opts.apiVersion, opts.isolationLevel ?? 0, opts.buffers ?? null);
     const remaining = deadline - Date.now();
     if (bytes >= opts.minBytes || errors || remaining <= 0 || targets.length === 0) return results;
+    // These results are dropped and read again: their pooled buffers go back now, or a long poll
+    // woken by many small appends would hold a buffer per wake-up until it answers.
+    opts.buffers?.discard();
     await waitForData(broker, targets, seen, remaining);
   }
 }

@@ -176,3 +176,41 @@ test('a class short of room takes it from idle buffers of other classes', () => 
   assert.equal(pool.idleBytes, 4 * 1024 * 1024, 'still within the cap');
   assert.equal(pool.acquire(1_500_000).base, big.base, 'the 2 MiB buffer was kept (two 1 MiB ones made room)');
 });
+
+test('a long poll woken by many appends holds one set of read buffers, not one per wake-up', async () => {
+  const b = await startTestBroker();
+  const server = new Server(b.broker, b.broker.handlers, {}, 2 ** 31 - 1, () => {});
+  const { port } = await server.listen('127.0.0.1', 0);
+  const admin = await KafkaConnection.connect('127.0.0.1', port);
+  const poller = await KafkaConnection.connect('127.0.0.1', port);
+  try {
+    await createTopic(admin, 'longpoll');
+    // minBytes beyond what will arrive: the fetch re-reads after every append until maxWait.
+    const poll = poller.send(1, 11, {
+      replicaId: -1, maxWaitMs: 4000, minBytes: 64 << 20, maxBytes: 64 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic: 'longpoll', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 64 << 20 }] }],
+      forgottenTopicsData: [], rackId: '',
+    });
+    let most = 0;
+    for (let i = 0; i < 30; i++) {
+      const value = Buffer.alloc(100_000, i);
+      await admin.send(0, 7, {
+        transactionalId: null, acks: 1, timeoutMs: 10_000,
+        topicData: [{ name: 'longpoll', partitionData: [{ index: 0, records: buildRecordBatch({ records: [{ key: null, value }] }) }] }],
+      });
+      await sleep(5);
+      most = Math.max(most, server.framePool.outstanding);
+    }
+    const res = await poll;
+    assert.equal(res.responses[0].partitions[0].errorCode, 0);
+    assert.ok((res.responses[0].partitions[0].records?.length ?? 0) >= 30 * 100_000, 'the answer holds everything appended');
+    assert.ok(most <= 3, `pooled buffers held during the poll: ${most} (one per wake-up would be ~30)`);
+    for (let i = 0; i < 100 && server.framePool.outstanding !== 0; i++) await sleep(10);
+    assert.equal(server.framePool.outstanding, 0);
+  } finally {
+    admin.close();
+    poller.close();
+    await server.close();
+    await b.close();
+  }
+});
