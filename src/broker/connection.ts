@@ -292,6 +292,10 @@ export class Connection {
           if (p.base !== null) (slot.held ??= []).push(p.base);
           return p.frame;
         },
+        release: (frame: Buffer) => {
+          const i = slot.held?.findIndex((b) => b.buffer === frame.buffer) ?? -1;
+          if (i >= 0) this.pool!.release(slot.held!.splice(i, 1)[0]);
+        },
         discard: () => this.releaseHeld(slot),
       },
     };

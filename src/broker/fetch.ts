@@ -12,6 +12,7 @@ import { convertV2ToLegacy } from '../protocol/legacy-message-set.ts';
 import { batchSizeAt, lastOffsetOf } from '../protocol/record-batch.ts';
 import type { Broker } from './broker.ts';
 import type { ResponseBuffers } from './handler.ts';
+import type { PartitionLog } from '../storage/partition-log.ts';
 
 export const READ_COMMITTED = 1;
 
@@ -44,6 +45,30 @@ const EMPTY = Buffer.alloc(0);
 /** Most bytes one partition's data may expand to when down-converted for Fetch v0–3. */
 const LEGACY_CONVERSION_MAX_BYTES = 16 * 1024 * 1024;
 
+/**
+ * A log read into pooled buffers (when the request has them). A buffer the result does not use —
+ * nothing read, or the data was re-read into a larger one — goes back at once, so a wide fetch
+ * whose reads come back empty (e.g. above the last stable offset) holds nothing for them.
+ */
+export async function readPooled(log: PartitionLog, offset: number, maxBytes: number, opts: { maxOffset: number; minOneBatch: boolean }, buffers: ResponseBuffers | null): Promise<{ records: Buffer; outOfRange: boolean }> {
+  if (buffers === null) return log.read(offset, maxBytes, opts);
+  const taken: Buffer[] = [];
+  const acquire = (n: number): Buffer => {
+    const b = buffers.acquire(n);
+    taken.push(b);
+    return b;
+  };
+  let read;
+  try {
+    read = await log.read(offset, maxBytes, { ...opts, buffer: acquire });
+  } catch (e) {
+    for (const b of taken) buffers.release(b);
+    throw e;
+  }
+  for (const b of taken) if (read.records.length === 0 || read.records.buffer !== b.buffer) buffers.release(b);
+  return read;
+}
+
 async function readOnce(broker: Broker, targets: FetchTarget[], maxBytes: number, apiVersion: number, isolation: number, buffers: ResponseBuffers | null): Promise<{ results: FetchResult[]; bytes: number; errors: boolean }> {
   let budget = maxBytes;
   let bytes = 0;
@@ -69,9 +94,7 @@ async function readOnce(broker: Broker, targets: FetchTarget[], maxBytes: number
     let records: Buffer = EMPTY;
     if (target.fetchOffset < limit && budget > 0) {
       try {
-        const read = await log.read(target.fetchOffset, Math.min(target.partitionMaxBytes, budget), {
-          maxOffset: limit, minOneBatch: bytes === 0, buffer: buffers === null ? undefined : buffers.acquire,
-        });
+        const read = await readPooled(log, target.fetchOffset, Math.min(target.partitionMaxBytes, budget), { maxOffset: limit, minOneBatch: bytes === 0 }, buffers);
         if (read.outOfRange) {
           errors = true;
           results.push({ ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: EMPTY });
@@ -92,7 +115,9 @@ async function readOnce(broker: Broker, targets: FetchTarget[], maxBytes: number
       // Down-conversion for old consumers decompresses: cap it so a stored "bomb" can't make the
       // broker expand hundreds of MiB per request; a batch over the cap fails this partition only.
       try {
+        const stored = records;
         records = convertV2ToLegacy(records, apiVersion < 2 ? 0 : 1, LEGACY_CONVERSION_MAX_BYTES);
+        if (buffers !== null && records.buffer !== stored.buffer) buffers.release(stored);
       } catch (e) {
         errors = true;
         results.push({ ...base, errorCode: e instanceof KafkaError ? e.code : ErrorCode.CORRUPT_MESSAGE, records: EMPTY });

@@ -28,6 +28,8 @@ export interface RequestContext {
 export interface ResponseBuffers {
   /** A buffer of exactly `size` bytes, valid until the response is written. */
   acquire(size: number): Buffer;
+  /** Returns one acquired buffer at once: nothing refers to it any more. */
+  release(buffer: Buffer): void;
   /** Returns every buffer acquired so far at once: the caller has dropped all it read into them. */
   discard(): void;
 }

@@ -10,9 +10,11 @@ import { Server } from '../../src/broker/server.ts';
 import { startTestBroker } from '../helpers/broker.ts';
 import { connectRaw, requestFrame, sleep } from '../fuzz/raw-client.ts';
 import { createTopic, fetchFrom } from '../fuzz/broker-ops.ts';
+import { readPooled } from '../../src/broker/fetch.ts';
 import { KafkaConnection } from '../../src/client/connection.ts';
 import { buildRecordBatch } from '../../src/protocol/record-batch.ts';
 import { seeded as rng } from '../helpers/seeded.ts';
+import { createFetchRequest, createFetchTopic, createFetchPartition } from '../../src/protocol/generated/fetch-request.ts';
 
 /** A stream of frames: API key 0 (Produce) or 3, random sizes from 0 up to `maxSize`, random bytes. */
 function stream(rand: () => number, count: number, maxSize: number): { bytes: Buffer; frames: Buffer[] } {
@@ -186,11 +188,10 @@ test('a long poll woken by many appends holds one set of read buffers, not one p
   try {
     await createTopic(admin, 'longpoll');
     // minBytes beyond what will arrive: the fetch re-reads after every append until maxWait.
-    const poll = poller.send(1, 11, {
-      replicaId: -1, maxWaitMs: 4000, minBytes: 64 << 20, maxBytes: 64 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
-      topics: [{ topic: 'longpoll', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, logStartOffset: -1n, partitionMaxBytes: 64 << 20 }] }],
-      forgottenTopicsData: [], rackId: '',
-    });
+    const poll = poller.send(1, 11, createFetchRequest({
+      replicaId: -1, maxWaitMs: 4000, minBytes: 64 << 20, maxBytes: 64 << 20, isolationLevel: 0,
+      topics: [createFetchTopic({ topic: 'longpoll', partitions: [createFetchPartition({ partition: 0, fetchOffset: 0n, partitionMaxBytes: 64 << 20 })] })],
+    }));
     let most = 0;
     for (let i = 0; i < 30; i++) {
       const value = Buffer.alloc(100_000, i);
@@ -211,6 +212,42 @@ test('a long poll woken by many appends holds one set of read buffers, not one p
     admin.close();
     poller.close();
     await server.close();
+    await b.close();
+  }
+});
+
+test('a pooled read the result does not use goes back at once', async () => {
+  const b = await startTestBroker();
+  const conn = await KafkaConnection.connect(b.host, b.port);
+  try {
+    await createTopic(conn, 'unused');
+    for (let i = 0; i < 3; i++) {
+      const r = await conn.send(0, 7, {
+        transactionalId: null, acks: 1, timeoutMs: 10_000,
+        topicData: [{ name: 'unused', partitionData: [{ index: 0, records: buildRecordBatch({ records: [{ key: null, value: Buffer.alloc(100_000, i) }] }) }] }],
+      });
+      assert.equal(r.responses[0].partitionResponses[0].errorCode, 0);
+    }
+    const log = b.broker.logs.get('unused', 0)!;
+    const held = new Set<Buffer>();
+    const buffers = {
+      acquire: (n: number) => {
+        const buf = Buffer.alloc(n);
+        held.add(buf);
+        return buf;
+      },
+      release: (buf: Buffer) => assert.ok(held.delete(buf), 'released once, and only what was acquired'),
+      discard: () => held.clear(),
+    };
+    const none = await readPooled(log, 1, 1 << 20, { maxOffset: 1, minOneBatch: true }, buffers);
+    assert.equal(none.records.length, 0);
+    assert.equal(held.size, 0, 'nothing read: the buffer went back');
+    const some = await readPooled(log, 0, 1 << 20, { maxOffset: log.highWatermark, minOneBatch: true }, buffers);
+    assert.ok(some.records.length > 200_000);
+    assert.equal(held.size, 1, 'the buffer the records live in stays with the response');
+    assert.equal([...held][0].buffer, some.records.buffer);
+  } finally {
+    conn.close();
     await b.close();
   }
 });
