@@ -34,7 +34,7 @@ import type { Result } from './result.ts';
 import type { FetchOffsetsOptions } from './offset-ops.ts';
 import type { TxnOffsetCommitRequest } from '../protocol/generated/txn-offset-commit-request.ts'; // transactions (issue 6)
 import type { TxnOffsetCommitResponse } from '../protocol/generated/txn-offset-commit-response.ts';
-import { txnCommitOffsets } from './txn-offsets.ts';
+import { txnCommitOffsets, type TxnOffsetGuard } from './txn-offsets.ts';
 
 /** What the coordinator needs of the broker (Broker provides it). */
 export interface CoordinatorHost {
@@ -352,14 +352,27 @@ export class GroupCoordinator {
 
   // --- transactions (issue 6, added by the transactions helper): see txn-offsets.ts -------------
 
-  /** TxnOffsetCommit: written transactionally; visible once the transaction's COMMIT marker is. */
-  txnCommitOffsets(req: TxnOffsetCommitRequest, version: number): Promise<TxnOffsetCommitResponse> {
+  /**
+   * KIP-890: the verification guard of a producer in the group's shard, taken before the
+   * transaction coordinator is asked about the TxnOffsetCommit; rejects with a KafkaError when the
+   * shard is not served here.
+   */
+  async startTxnVerification(groupId: string, producerId: bigint): Promise<TxnOffsetGuard> {
+    const rt = await this.#runtimeFor(groupId);
+    return rt.startTxnVerification(producerId);
+  }
+
+  /**
+   * TxnOffsetCommit: written transactionally; visible once the transaction's COMMIT marker is.
+   * Refused (INVALID_TXN_STATE) when a marker of the producer came after `guard` was taken.
+   */
+  txnCommitOffsets(req: TxnOffsetCommitRequest, version: number, guard: TxnOffsetGuard | null): Promise<TxnOffsetCommitResponse> {
     const fail = (errorCode: number): TxnOffsetCommitResponse => ({
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
     });
     return this.#runtimeFor(req.groupId).then(
-      (rt) => rt.writeTransactional(req.producerId, req.producerEpoch, (s) => txnCommitOffsets(s, req, version)),
+      (rt) => rt.writeTransactional(req.producerId, req.producerEpoch, (s) => txnCommitOffsets(s, req, version), guard),
     ).catch((err: unknown) => {
       this.#logUnexpected(err);
       return fail(errorCodeOf(err));

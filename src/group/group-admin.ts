@@ -2,7 +2,7 @@
 // DescribeGroups (v0–v5) answers a group that does not exist with state Dead and no error (Kafka
 // answers GROUP_ID_NOT_FOUND only from v6, KIP-1043); members carry their metadata and assignment
 // only while the group is Stable. DeleteGroups removes only groups without members, offsets
-// included. ListGroups filters by state (v4, KIP-518) and by type (v5, KIP-848), ignoring case.
+// included, pending transactional ones too (a tombstone drops them: see txn-offsets.ts). ListGroups filters by state (v4, KIP-518) and by type (v5, KIP-848), ignoring case.
 import { ErrorCode } from '../protocol/errors.ts';
 import type { DescribedGroup } from '../protocol/generated/describe-groups-response.ts';
 import type { ListedGroup } from '../protocol/generated/list-groups-response.ts';
@@ -66,6 +66,11 @@ export function deleteGroup(shard: GroupShard, groupId: string): Result<number> 
   const records: CoordinatorRecord[] = [];
   for (const [topic, parts] of shard.offsets.of(groupId)) {
     for (const partition of parts.keys()) records.push(offsetCommitRecord(groupId, topic, partition, null));
+  }
+  // Pending transactional commits go too (Kafka's deleteAllOffsets): one tombstone for each
+  // partition that has no committed offset already tombstoned above.
+  for (const { topic, partition } of shard.txnOffsets.pendingPartitionsOf(groupId)) {
+    if (shard.offsets.get(groupId, topic, partition) === undefined) records.push(offsetCommitRecord(groupId, topic, partition, null));
   }
   records.push(...shard.groupTombstones(groupId));
   return result<number>(ErrorCode.NONE, records);

@@ -171,7 +171,9 @@ export function deleteOffsets(shard: GroupShard, req: OffsetDeleteRequest): Resu
       name: t.name,
       partitions: t.partitions.map((p) => {
         if (inUse) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC };
-        if (shard.offsets.get(req.groupId, t.name, p.partitionIndex) !== undefined) {
+        // A committed or a pending transactional offset gets a tombstone; replaying it drops both
+        // (Kafka's OffsetMetadataManager.deleteOffsets).
+        if (shard.offsets.get(req.groupId, t.name, p.partitionIndex) !== undefined || shard.txnOffsets.has(req.groupId, t.name, p.partitionIndex)) {
           records.push(offsetCommitRecord(req.groupId, t.name, p.partitionIndex, null));
         }
         return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE };

@@ -11,7 +11,7 @@ import { buildRecordBatch, decodeRecords, isControlBatch, isTransactionalBatch, 
 import { decodeRecord, encodeRecord } from './records.ts';
 import type { Result } from './result.ts';
 import { GroupShard, type ShardEnv } from './shard.ts';
-import { replayTransactionalBatch, txnMarkerBatch, txnOffsetBatch } from './txn-offsets.ts'; // transactions (issue 6)
+import { replayTransactionalBatch, txnMarkerBatch, txnOffsetBatch, type TxnOffsetGuard } from './txn-offsets.ts'; // transactions (issue 6)
 import type { CoordinatorTimer, TimerOp } from './timer.ts';
 
 /** What the runtime needs of a partition log (PartitionLog provides it). */
@@ -204,17 +204,35 @@ export class ShardRuntime {
 
   // --- transactions (issue 6, added by the transactions helper): see txn-offsets.ts -------------
 
-  /** TxnOffsetCommit: the records go in a transactional batch and stay pending until the marker. */
-  writeTransactional<T>(producerId: bigint, producerEpoch: number, op: (shard: GroupShard) => Result<T>): Promise<T> {
+  /**
+   * TxnOffsetCommit: the records go in a transactional batch and stay pending until the marker.
+   * `guard` (KIP-890) is the verification the transaction coordinator's answer was given under:
+   * checked in the same synchronous turn as the append, so no marker can slip in between; a guard
+   * of another shard (the partition was reloaded) → NOT_COORDINATOR, a stale one →
+   * INVALID_TXN_STATE (Kafka's UnifiedLog refusal). Null only where no coordinator is asked (tests).
+   */
+  writeTransactional<T>(producerId: bigint, producerEpoch: number, op: (shard: GroupShard) => Result<T>, guard: TxnOffsetGuard | null = null): Promise<T> {
     const err = this.unavailable();
     if (err !== null) return Promise.reject(err);
     const r = op(this.shard);
     if (r.records.length === 0) return Promise.resolve(r.response);
+    if (guard !== null) {
+      if (guard.shard !== this.shard) return Promise.reject(new KafkaError(ErrorCode.NOT_COORDINATOR, `__consumer_offsets-${this.partition} was reloaded during the verification`));
+      const code = this.shard.txnOffsets.guardError(producerId, guard);
+      if (code !== ErrorCode.NONE) return Promise.reject(new KafkaError(code, `a marker of producer ${producerId} reached __consumer_offsets-${this.partition} after its verification`));
+    }
     for (const rec of r.records) this.shard.txnOffsets.add(producerId, rec);
     return this.#append(txnOffsetBatch(r.records, producerId, producerEpoch, Date.now())).then(() => r.response);
   }
 
-  /** A transaction marker: its decision applies to the pending commits at once; resolves once durable. */
+  /** Takes the producer's verification guard in this shard (KIP-890): see txn-offsets.ts. */
+  startTxnVerification(producerId: bigint): TxnOffsetGuard {
+    const err = this.unavailable();
+    if (err !== null) throw err;
+    return this.shard.txnOffsets.startVerification(producerId, this.shard, Date.now());
+  }
+
+  /** A transaction marker: its decision applies to the pending commits at once (and ends the producer's guard); resolves once durable. */
   writeMarker(producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number): Promise<void> {
     const err = this.unavailable();
     if (err !== null) return Promise.reject(err);

@@ -162,6 +162,9 @@ export class GroupShard {
         const { group, topic, partition } = r.key;
         if (r.value === null) {
           this.offsets.delete(group, topic, partition);
+          // As Kafka's OffsetMetadataManager: a tombstone also ends the partition's pending
+          // transactional commits, so a later COMMIT marker cannot restore a deleted offset.
+          this.txnOffsets.drop(group, topic, partition);
           return;
         }
         // A commit outside group management (generation -1) makes a "simple" group exist.

@@ -13,6 +13,20 @@
 // open transaction holds a commit for — offset -1, no metadata — so a consumer taking over a
 // partition waits for the transaction's outcome instead of starting from the older offset and
 // re-reading what the transaction consumed. Without the flag the last committed offset is answered.
+//
+// KIP-890 part 1, VerificationGuard: a TxnOffsetCommit is appended only after the transaction
+// coordinator said the group's partition is in the producer's ongoing transaction. That answer can
+// be overtaken by the transaction's marker (COMMIT/ABORT written here between the answer and the
+// append); offsets appended then would stay pending for ever (require_stable answering 88 for
+// ever). So a guard is taken from this shard BEFORE asking the coordinator; the marker drops it,
+// and the append (same synchronous turn as the check) is refused with INVALID_TXN_STATE when the
+// producer has no pending commit here and its guard is no longer the one taken — Kafka's
+// UnifiedLog check `!hasOngoingTransaction && batchMissingRequiredVerification`.
+//
+// Deletion (Kafka's OffsetMetadataManager): a non-transactional offset tombstone also drops every
+// pending transactional commit of that group/topic/partition, live and at load, so OffsetDelete
+// and DeleteGroups write a tombstone for a partition that has a committed OR a pending offset, and
+// a later COMMIT marker cannot bring a deleted offset back.
 import { ErrorCode } from '../protocol/errors.ts';
 import {
   PRODUCER_ID, buildRecordBatch, decodeRecords, isControlBatch,
@@ -25,9 +39,31 @@ import { createOffsetCommitValue, decodeRecord, encodeRecord, offsetCommitRecord
 import { result, type Result } from './result.ts';
 import type { GroupShard } from './shard.ts';
 
+/**
+ * One producer's verification of this shard's partition (Kafka's VerificationGuard): valid until a
+ * marker of that producer is applied here. Compared by identity.
+ */
+export class TxnOffsetGuard {
+  readonly producerId: bigint;
+  readonly shard: GroupShard;
+  readonly createdAt: number;
+
+  constructor(producerId: bigint, shard: GroupShard, createdAt: number) {
+    this.producerId = producerId;
+    this.shard = shard;
+    this.createdAt = createdAt;
+  }
+}
+
+/** How long an unused guard is kept (longer than transaction.max.timeout.ms's default, 15 min). */
+const GUARD_TTL_MS = 30 * 60_000;
+
 /** Offset commits of open transactions, per producer id, in commit order. */
 export class PendingTxnOffsets {
   readonly #byProducer = new Map<bigint, CoordinatorRecord[]>();
+  /** The verification guard of each producer verifying (or verified in) this partition. */
+  readonly #guards = new Map<bigint, TxnOffsetGuard>();
+  #sweptAt = 0;
   /**
    * How many pending commits name each group/topic/partition, across producers: OffsetFetch with
    * require_stable (KIP-447) asks this for every partition it answers, so it must not scan.
@@ -44,6 +80,8 @@ export class PendingTxnOffsets {
 
   /** Ends the producer's transaction: on commit, `apply` each pending record in order. */
   complete(producerId: bigint, commit: boolean, apply: (r: CoordinatorRecord) => void): void {
+    // The marker ends any verification of the producer here (its transaction is over).
+    this.#guards.delete(producerId);
     const list = this.#byProducer.get(producerId);
     this.#byProducer.delete(producerId);
     if (list === undefined) return;
@@ -55,6 +93,70 @@ export class PendingTxnOffsets {
       else this.#pendingPerPartition.delete(k);
     }
     if (commit) for (const r of list) apply(r);
+  }
+
+  /**
+   * Takes the producer's guard before its transaction is verified with the coordinator; concurrent
+   * verifications of one producer share it (as Kafka's VerificationStateEntry does).
+   */
+  startVerification(producerId: bigint, shard: GroupShard, now: number): TxnOffsetGuard {
+    this.#sweep(now);
+    let g = this.#guards.get(producerId);
+    if (g === undefined || g.shard !== shard) this.#guards.set(producerId, g = new TxnOffsetGuard(producerId, shard, now));
+    return g;
+  }
+
+  /**
+   * Whether a verified TxnOffsetCommit may be appended now: yes while the producer already has a
+   * pending commit here (its transaction is open: no marker since), else only with the guard it
+   * was verified under; INVALID_TXN_STATE when a marker came in between (KIP-890).
+   */
+  guardError(producerId: bigint, guard: TxnOffsetGuard): number {
+    if (this.#byProducer.has(producerId)) return ErrorCode.NONE;
+    return this.#guards.get(producerId) === guard ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
+  }
+
+  /**
+   * Drops the pending commits of one group/topic/partition (an offset tombstone was written:
+   * OffsetDelete, DeleteGroups), so no later COMMIT marker restores them.
+   */
+  drop(group: string, topic: string, partition: number): void {
+    const k = `${group}\u0000${topic}\u0000${partition}`;
+    if (!this.#pendingPerPartition.has(k)) return;
+    this.#pendingPerPartition.delete(k);
+    for (const [producerId, list] of this.#byProducer) {
+      const kept = list.filter((r) => partitionKey(r) !== k);
+      if (kept.length === list.length) continue;
+      // A producer left with nothing pending keeps its open transaction in the coordinator only;
+      // its next commit here is checked against its guard again.
+      if (kept.length === 0) this.#byProducer.delete(producerId);
+      else this.#byProducer.set(producerId, kept);
+    }
+  }
+
+  /** Topic/partitions of a group that have a pending commit (DeleteGroups). */
+  pendingPartitionsOf(group: string): { topic: string; partition: number }[] {
+    const prefix = `${group}\u0000`;
+    const out: { topic: string; partition: number }[] = [];
+    for (const k of this.#pendingPerPartition.keys()) {
+      if (!k.startsWith(prefix)) continue;
+      const rest = k.slice(prefix.length);
+      const at = rest.lastIndexOf('\u0000');
+      out.push({ topic: rest.slice(0, at), partition: Number(rest.slice(at + 1)) });
+    }
+    return out;
+  }
+
+  /** Guards unused for longer than any transaction may last (their verification failed or was abandoned). */
+  #sweep(now: number): void {
+    if (now - this.#sweptAt < 60_000) return;
+    this.#sweptAt = now;
+    for (const [id, g] of this.#guards) if (now - g.createdAt > GUARD_TTL_MS && !this.#byProducer.has(id)) this.#guards.delete(id);
+  }
+
+  /** Verification guards held (tests, diagnostics). */
+  get guards(): number {
+    return this.#guards.size;
   }
 
   /** Whether an open transaction holds a commit for this partition (OffsetFetch require_stable, KIP-447). */

@@ -9,6 +9,7 @@ import type { MetadataImage } from '../controller/image.ts';
 import type { CreatableTopic, CreateTopicResult, CreateTopicsOptions } from '../controller/topic-control.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import { javaStringHash } from '../group/group-partition.ts';
+import type { TxnOffsetGuard } from '../group/txn-offsets.ts';
 import type { TxnOffsetCommitRequest } from '../protocol/generated/txn-offset-commit-request.ts';
 import type { TxnOffsetCommitResponse } from '../protocol/generated/txn-offset-commit-response.ts';
 import { CONSUMER_OFFSETS, writeMarkers, type MarkerRouting } from './markers.ts';
@@ -34,7 +35,10 @@ export interface TxnGroups {
   partitionFor(groupId: string): number;
   ensureTopic(): Promise<void>;
   completeTransaction(offsetsPartition: number, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number): Promise<void>;
-  txnCommitOffsets(req: TxnOffsetCommitRequest, version: number): Promise<TxnOffsetCommitResponse>;
+  /** KIP-890: the producer's verification guard in the group's shard (rejects with a KafkaError when not served here). */
+  startTxnVerification(groupId: string, producerId: bigint): Promise<TxnOffsetGuard>;
+  /** Appends the commit only if no marker of the producer reached the shard since `guard` was taken (else INVALID_TXN_STATE). */
+  txnCommitOffsets(req: TxnOffsetCommitRequest, version: number, guard: TxnOffsetGuard | null): Promise<TxnOffsetCommitResponse>;
 }
 
 /** How the coordinator reaches partitions and coordinators on other brokers (Transactions binds it to the inter-broker connections). */
@@ -349,7 +353,14 @@ export class TransactionCoordinator {
     }
   }
 
-  /** TxnOffsetCommit: checked against the transaction, then handed to the group coordinator. */
+  /**
+   * TxnOffsetCommit: checked against the transaction, then handed to the group coordinator.
+   * KIP-890 (Kafka's VerificationGuard): the group's shard hands out a guard BEFORE the transaction
+   * is checked for good (the remote coordinator's answer, or the local state read again right
+   * after), and the append is refused (INVALID_TXN_STATE) if a COMMIT/ABORT marker of the
+   * producer reached that shard since — otherwise a check answered just before the marker would
+   * leave the offsets pending for ever. Both paths (coordinator here or elsewhere) use it.
+   */
   async txnOffsetCommit(req: TxnOffsetCommitRequest, version: number): Promise<TxnOffsetCommitResponse> {
     const all = (errorCode: number): TxnOffsetCommitResponse => ({
       throttleTimeMs: 0,
@@ -363,17 +374,33 @@ export class TransactionCoordinator {
       const offsetsPartition = groups.partitionFor(req.groupId);
       const leader = this.#host.image.topics.get(CONSUMER_OFFSETS)?.partitions.get(offsetsPartition)?.leader;
       if (leader !== this.#host.settings.nodeId) return all(ErrorCode.NOT_COORDINATOR);
+      let guard: TxnOffsetGuard;
+      try {
+        guard = await groups.startTxnVerification(req.groupId, req.producerId);
+      } catch (err) {
+        return all(codeOf(err));
+      }
       const code = await this.#network.verify(req.transactionalId, req.producerId, req.producerEpoch, CONSUMER_OFFSETS, offsetsPartition);
       if (code !== ErrorCode.NONE) return all(code === ErrorCode.NOT_ENOUGH_REPLICAS ? ErrorCode.COORDINATOR_NOT_AVAILABLE : code);
-      return groups.txnCommitOffsets(req, version);
+      return groups.txnCommitOffsets(req, version, guard);
     }
     try {
       const rt = await this.#runtimeFor(req.transactionalId);
-      const m = rt.shard.txns.get(req.transactionalId);
-      if (m === undefined || m.producerId !== req.producerId) return all(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
-      if (m.producerEpoch !== req.producerEpoch) return all(ErrorCode.INVALID_PRODUCER_EPOCH);
-      if (m.state !== TxnState.Ongoing || !m.partitions.has(tpKey(CONSUMER_OFFSETS, groups.partitionFor(req.groupId)))) return all(ErrorCode.INVALID_TXN_STATE);
-      return await groups.txnCommitOffsets(req, version);
+      const check = (): number => {
+        const m = rt.shard.txns.get(req.transactionalId);
+        if (m === undefined || m.producerId !== req.producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+        if (m.producerEpoch !== req.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+        if (m.state !== TxnState.Ongoing || !m.partitions.has(tpKey(CONSUMER_OFFSETS, groups.partitionFor(req.groupId)))) return ErrorCode.INVALID_TXN_STATE;
+        return ErrorCode.NONE;
+      };
+      const early = check();
+      if (early !== ErrorCode.NONE) return all(early);
+      // The guard, then the check again (synchronously after it): a marker before the guard shows
+      // in the check; one after it makes the append refuse.
+      const guard = await groups.startTxnVerification(req.groupId, req.producerId);
+      const code = rt.state === 'active' ? check() : ErrorCode.NOT_COORDINATOR;
+      if (code !== ErrorCode.NONE) return all(code);
+      return await groups.txnCommitOffsets(req, version, guard);
     } catch (err) {
       return all(codeOf(err));
     }

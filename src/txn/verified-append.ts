@@ -8,6 +8,12 @@
 // waits, its later requests for the partition queue behind it (a client pipelines up to 5), and
 // each is appended, in order, once the ones before it are done. Other producers' appends and the
 // non-transactional path do not wait.
+//
+// The coordinator's answer is never trusted across a turn of the event loop: it only marks the
+// verification cached, and the append itself asks the cache again (`isVerified`, through the
+// verifier `run` hands to checkProduce) in the same synchronous turn as the log append. A marker's
+// append drops the cache in its own turn (appendMarkerLocally → onMarker), so a marker landing
+// between the answer and the append makes the request verify again (Kafka's VerificationGuard).
 import { ErrorCode } from '../protocol/errors.ts';
 import { MAGIC, PRODUCER_ID, batchSizeAt } from '../protocol/record-batch.ts';
 import type { TxnVerifier } from './produce-check.ts';

@@ -1,5 +1,6 @@
 // DeleteGroups (key 42), versions 0–2. Only groups without members (NON_EMPTY_GROUP otherwise);
-// their committed offsets go with them. Unknown groups: GROUP_ID_NOT_FOUND.
+// their committed offsets go with them, and their pending transactional ones (a later COMMIT
+// marker restores nothing). Unknown groups: GROUP_ID_NOT_FOUND.
 import { defineHandler } from '../handler.ts';
 
 export default defineHandler(42, 0, 2, async (req, ctx) => ({
