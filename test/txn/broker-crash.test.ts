@@ -69,8 +69,9 @@ test('kill -9 with a transaction open: after the restart it is aborted, never ha
       const early = check({ writes, txns, reads: await readBack(sb.bootstrap, topic, 3) });
       assert.ok(early.ok, summary(early));
       await settled(raw, topic, 3, 20_000);
-      const d = (await raw.conn.send(65, 0, { transactionalIds: ['crash-1'] })).transactionStates[0];
-      assert.equal(d.transactionState, 'CompleteAbort');
+      // The markers are durable (LSO = HW) before the coordinator records CompleteAbort: wait for it.
+      const state = async () => (await raw.conn.send(65, 0, { transactionalIds: ['crash-1'] })).transactionStates[0].transactionState;
+      await eventually(async () => (await state()) === 'CompleteAbort', 10_000, 'the timed-out transaction to be CompleteAbort');
       txns.set('c-t3', 'aborted');
       const r = check({ writes, txns, reads: await readBack(sb.bootstrap, topic, 3) });
       assert.ok(r.ok, summary(r));
