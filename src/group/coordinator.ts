@@ -29,6 +29,7 @@ import { groupConfigFrom, type GroupConfig } from './group-config.ts';
 import { joinError, syncError } from './classic-rebalance.ts';
 import { AUTHORIZED_OPERATIONS_OMITTED } from './group-admin.ts';
 import { ShardRuntime, type CoordinatorLog } from './runtime.ts';
+import { LedPartitions } from './led-partitions.ts';
 import type { GroupShard, RequestMeta, TopicInfo, TopicResolver } from './shard.ts';
 import type { Result } from './result.ts';
 import type { FetchOffsetsOptions } from './offset-ops.ts';
@@ -58,7 +59,6 @@ export function errorCodeOf(err: unknown): number {
   return err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR;
 }
 
-const METADATA_WAIT_MS = 2000;
 
 function resolverFor(image: () => MetadataImage): TopicResolver {
   const info = (t: { id: string; name: string; partitions: ReadonlyMap<number, unknown> } | undefined): TopicInfo | undefined =>
@@ -72,19 +72,17 @@ function resolverFor(image: () => MetadataImage): TopicResolver {
 export class GroupCoordinator {
   readonly config: GroupConfig;
   readonly #host: CoordinatorHost;
-  readonly #runtimes = new Map<number, ShardRuntime>();
+  readonly #runtimes: LedPartitions<ShardRuntime>;
   readonly #topics: TopicResolver;
   #creating: Promise<void> | null = null;
-  #closed = false;
   /** Failed runtimes' appends still in flight, which a reload must wait for. */
   readonly #draining = new Map<number, Promise<void>>();
-  /** Requests waiting for the broker to create a partition's log from new metadata. */
-  #metadataWaiters: (() => void)[] = [];
 
   constructor(host: CoordinatorHost, config: GroupConfig = groupConfigFrom(host.config)) {
     this.#host = host;
     this.config = config;
     this.#topics = resolverFor(() => host.image);
+    this.#runtimes = new LedPartitions(CONSUMER_OFFSETS_TOPIC, host, (p) => this.#newRuntime(p));
   }
 
   partitionFor(groupId: string): number {
@@ -100,32 +98,17 @@ export class GroupCoordinator {
 
   /** Loads the partitions this node leads; unloads those it no longer leads. Call after each metadata change. */
   onMetadata(): void {
-    for (const w of this.#metadataWaiters.splice(0)) w();
-    if (this.#closed) return;
-    const topic = this.#host.image.topics.get(CONSUMER_OFFSETS_TOPIC);
-    for (const [p, rt] of this.#runtimes) {
-      const part = topic?.partitions.get(p);
-      if (part === undefined || part.leader !== this.#host.settings.nodeId || part.leaderEpoch !== rt.leaderEpoch) {
-        rt.close();
-        this.#runtimes.delete(p);
-      }
-    }
-    if (topic === undefined) return;
-    for (const [p, part] of topic.partitions) {
-      if (part.leader === this.#host.settings.nodeId && !this.#runtimes.has(p)) this.#startLoad(p);
-    }
+    this.#runtimes.onMetadata();
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    for (const rt of this.#runtimes.values()) rt.close();
-    this.#runtimes.clear();
+    this.#runtimes.close();
   }
 
-  #startLoad(partition: number): ShardRuntime | null {
+  #newRuntime(partition: number): ShardRuntime | null {
     const { log, leaderEpoch } = this.#host.leaderLog(CONSUMER_OFFSETS_TOPIC, partition);
     if (log === null) return null;
-    const rt = new ShardRuntime({
+    return new ShardRuntime({
       partition,
       leaderEpoch,
       log,
@@ -137,13 +120,11 @@ export class GroupCoordinator {
         log: (line) => this.#host.log(line),
       },
       onFailure: (failed) => {
-        if (this.#runtimes.get(partition) === failed) this.#runtimes.delete(partition);
+        this.#runtimes.drop(partition, failed);
         this.#draining.set(partition, failed.drained());
       },
       after: this.#draining.get(partition),
     });
-    this.#runtimes.set(partition, rt);
-    return rt;
   }
 
   /** Creates __consumer_offsets (compacted) once; concurrent callers share the attempt. */
@@ -177,35 +158,8 @@ export class GroupCoordinator {
   // --- routing ------------------------------------------------------------------------------------
 
   /** The loaded shard of a group, waiting for a load in progress; throws a KafkaError otherwise. */
-  async #runtimeFor(groupId: string): Promise<ShardRuntime> {
-    if (this.#closed) throw new KafkaError(ErrorCode.NOT_COORDINATOR);
-    const p = this.partitionFor(groupId);
-    let rt = this.#runtimes.get(p);
-    if (rt === undefined) {
-      const part = this.#host.image.topics.get(CONSUMER_OFFSETS_TOPIC)?.partitions.get(p);
-      if (part === undefined || part.leader !== this.#host.settings.nodeId) throw new KafkaError(ErrorCode.NOT_COORDINATOR);
-      rt = this.#startLoad(p) ?? undefined;
-      if (rt === undefined) {
-        // The topic was just created: its logs appear once the broker applies the new metadata.
-        await this.#nextMetadata(METADATA_WAIT_MS);
-        rt = this.#runtimes.get(p) ?? this.#startLoad(p) ?? undefined;
-        if (rt === undefined) throw new KafkaError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-      }
-    }
-    if (rt.state === 'loading') await rt.loaded.catch(() => {});
-    const err = rt.unavailable();
-    if (err !== null) throw err;
-    return rt;
-  }
-
-  #nextMetadata(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, timeoutMs);
-      this.#metadataWaiters.push(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+  #runtimeFor(groupId: string): Promise<ShardRuntime> {
+    return this.#runtimes.runtimeFor(this.partitionFor(groupId));
   }
 
   /** Runs an operation on the group's shard; errors become `onError(code)`. */
@@ -381,8 +335,8 @@ export class GroupCoordinator {
 
   /** Writes a transaction's marker into one __consumer_offsets partition; rejects with a KafkaError when it cannot. */
   async completeTransaction(partition: number, producerId: bigint, producerEpoch: number, commit: boolean, coordinatorEpoch: number): Promise<void> {
-    if (this.#closed) throw new KafkaError(ErrorCode.NOT_COORDINATOR);
-    const rt = this.#runtimes.get(partition) ?? this.#startLoad(partition) ?? undefined;
+    if (this.#runtimes.closed) throw new KafkaError(ErrorCode.NOT_COORDINATOR);
+    const rt = this.#runtimes.getOrStart(partition);
     if (rt === undefined) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `__consumer_offsets-${partition} is not led here`);
     if (rt.state === 'loading') await rt.loaded.catch(() => {});
     const err = rt.unavailable();

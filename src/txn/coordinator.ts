@@ -9,6 +9,7 @@ import type { MetadataImage } from '../controller/image.ts';
 import type { CreatableTopic, CreateTopicResult, CreateTopicsOptions } from '../controller/topic-control.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import { javaStringHash } from '../group/group-partition.ts';
+import { LedPartitions } from '../group/led-partitions.ts';
 import type { TxnOffsetGuard } from '../group/txn-offsets.ts';
 import type { TxnOffsetCommitRequest } from '../protocol/generated/txn-offset-commit-request.ts';
 import type { TxnOffsetCommitResponse } from '../protocol/generated/txn-offset-commit-response.ts';
@@ -72,7 +73,6 @@ export function txnConfigFrom(c: BrokerConfig): TxnCoordinatorConfig {
   };
 }
 
-const METADATA_WAIT_MS = 2000;
 const MARKER_RETRY_MS = 500;
 
 function codeOf(err: unknown): number {
@@ -85,12 +85,10 @@ export class TransactionCoordinator {
   readonly #groups: () => TxnGroups;
   readonly #producers: ProducerStates;
   readonly #ids: ProducerIdManager;
-  readonly #runtimes = new Map<number, TxnRuntime>();
+  readonly #runtimes: LedPartitions<TxnRuntime>;
   readonly #completing = new Map<string, Promise<void>>();
   readonly #timers: NodeJS.Timeout[] = [];
-  #metadataWaiters: (() => void)[] = [];
   #creating: Promise<void> | null = null;
-  #closed = false;
   readonly #network: CoordinatorNetwork;
 
   constructor(
@@ -103,6 +101,7 @@ export class TransactionCoordinator {
     this.#ids = ids;
     this.config = config;
     this.#network = network;
+    this.#runtimes = new LedPartitions(TRANSACTION_STATE_TOPIC, host, (p) => this.#newRuntime(p));
   }
 
   /** The node leading the id's __transaction_state partition: null when the topic does not exist, -1 without a leader. */
@@ -132,46 +131,23 @@ export class TransactionCoordinator {
 
   /** Loads the partitions this node leads, drops the others. Call after each metadata change. */
   onMetadata(): void {
-    for (const w of this.#metadataWaiters.splice(0)) w();
-    this.#reconcile();
-  }
-
-  /** Starts loading led partitions without a runtime (new, or dropped after a failed write); drops the others. */
-  #reconcile(): void {
-    if (this.#closed) return;
-    const topic = this.#host.image.topics.get(TRANSACTION_STATE_TOPIC);
-    for (const [p, rt] of this.#runtimes) {
-      const part = topic?.partitions.get(p);
-      if (part === undefined || part.leader !== this.#host.settings.nodeId || part.leaderEpoch !== rt.leaderEpoch) {
-        rt.close();
-        this.#runtimes.delete(p);
-      }
-    }
-    if (topic === undefined) return;
-    for (const [p, part] of topic.partitions) {
-      if (part.leader === this.#host.settings.nodeId && !this.#runtimes.has(p)) this.#startLoad(p);
-    }
+    this.#runtimes.onMetadata();
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
-    for (const rt of this.#runtimes.values()) rt.close();
-    this.#runtimes.clear();
+    this.#runtimes.close();
     await Promise.allSettled([...this.#completing.values()]);
   }
 
-  #startLoad(partition: number): TxnRuntime | null {
+  #newRuntime(partition: number): TxnRuntime | null {
     const { log, leaderEpoch } = this.#host.leaderLog(TRANSACTION_STATE_TOPIC, partition);
     if (log === null) return null;
     const rt = new TxnRuntime({
       partition, leaderEpoch, log, sync: this.#host.settings.fsyncAcksAll,
       report: (line) => this.#host.log(line),
-      onFailure: (failed) => {
-        if (this.#runtimes.get(partition) === failed) this.#runtimes.delete(partition);
-      },
+      onFailure: (failed) => this.#runtimes.drop(partition, failed),
     });
-    this.#runtimes.set(partition, rt);
     // Decisions already durable before a restart are carried out now.
     rt.loaded.then(() => {
       for (const id of rt.shard.preparing()) void this.#complete(rt, id);
@@ -211,34 +187,9 @@ export class TransactionCoordinator {
 
   /** The loaded shard of an id, creating the topic and waiting for a load; throws a KafkaError otherwise. */
   async #runtimeFor(transactionalId: string): Promise<TxnRuntime> {
-    if (this.#closed) throw new KafkaError(ErrorCode.NOT_COORDINATOR);
+    if (this.#runtimes.closed) throw new KafkaError(ErrorCode.NOT_COORDINATOR);
     await this.ensureTopic();
-    const p = this.partitionFor(transactionalId);
-    let rt = this.#runtimes.get(p);
-    if (rt === undefined) {
-      const part = this.#host.image.topics.get(TRANSACTION_STATE_TOPIC)?.partitions.get(p);
-      if (part === undefined || part.leader !== this.#host.settings.nodeId) throw new KafkaError(ErrorCode.NOT_COORDINATOR);
-      rt = this.#startLoad(p) ?? undefined;
-      if (rt === undefined) {
-        await this.#nextMetadata(METADATA_WAIT_MS);
-        rt = this.#runtimes.get(p) ?? this.#startLoad(p) ?? undefined;
-        if (rt === undefined) throw new KafkaError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-      }
-    }
-    if (rt.state === 'loading') await rt.loaded.catch(() => {});
-    const err = rt.unavailable();
-    if (err !== null) throw err;
-    return rt;
-  }
-
-  #nextMetadata(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, timeoutMs);
-      this.#metadataWaiters.push(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    return this.#runtimes.runtimeFor(this.partitionFor(transactionalId));
   }
 
   /** Writes an operation's record (if any), then starts its completion when it asks for one. */
@@ -280,7 +231,7 @@ export class TransactionCoordinator {
   }
 
   #abortTimedOut(): void {
-    this.#reconcile();
+    this.#runtimes.reconcile();
     const now = Date.now();
     for (const rt of this.#runtimes.values()) {
       if (rt.state !== 'active') continue;
