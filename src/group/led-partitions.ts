@@ -4,10 +4,49 @@
 // the leadership (or its epoch) moves; a request for a partition whose runtime is missing waits
 // once for the next metadata update (its topic may just have been created).
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
+import { lastOffsetOf, splitBatches } from '../protocol/record-batch.ts';
 import type { MetadataImage } from '../controller/image.ts';
 
 /** How long a request waits for the metadata that creates a just-created topic's logs. */
 const METADATA_WAIT_MS = 2000;
+
+export type RuntimeState = 'loading' | 'active' | 'failed' | 'closed';
+
+/** The error a request gets from a runtime in `state`, or null when it can serve it. */
+export function unavailableIn(state: RuntimeState): KafkaError | null {
+  switch (state) {
+    case 'active': return null;
+    case 'loading': return new KafkaError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    case 'failed': return new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    case 'closed': return new KafkaError(ErrorCode.NOT_COORDINATOR);
+  }
+}
+
+const LOAD_CHUNK_BYTES = 1 << 20;
+
+/** What a runtime reads its state from (PartitionLog provides it). */
+export interface LoadableLog {
+  readonly logStartOffset: number;
+  readonly highWatermark: number;
+  read(offset: number, maxBytes: number, opts: { maxOffset: number; minOneBatch: boolean }): Promise<{ records: Buffer }>;
+}
+
+/**
+ * Loading a runtime: every batch from the log start to the high watermark as it was when loading
+ * began, in order, read in chunks; stops early once `loading()` turns false (the runtime closed).
+ */
+export async function forEachLoadedBatch(log: LoadableLog, loading: () => boolean, onBatch: (records: Buffer, pos: number, size: number) => void): Promise<void> {
+  let offset = log.logStartOffset;
+  const end = log.highWatermark;
+  while (offset < end && loading()) {
+    const { records } = await log.read(offset, LOAD_CHUNK_BYTES, { maxOffset: end, minOneBatch: true });
+    if (records.length === 0) break;
+    for (const { pos, size } of splitBatches(records, true)) {
+      offset = lastOffsetOf(records, pos) + 1;
+      onBatch(records, pos, size);
+    }
+  }
+}
 
 export interface PartitionRuntime {
   readonly leaderEpoch: number;

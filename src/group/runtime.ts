@@ -7,7 +7,8 @@
 //    unwritten operations fail with COORDINATOR_NOT_AVAILABLE, and the runtime is dropped so the
 //    next request reloads the shard from the log — the log is the truth.
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
-import { buildRecordBatch, decodeRecords, isControlBatch, isTransactionalBatch, lastOffsetOf, splitBatches } from '../protocol/record-batch.ts';
+import { buildRecordBatch, decodeRecords, isControlBatch, isTransactionalBatch } from '../protocol/record-batch.ts';
+import { forEachLoadedBatch, unavailableIn, type LoadableLog, type RuntimeState } from './led-partitions.ts';
 import { decodeRecord, encodeRecord } from './records.ts';
 import type { Result } from './result.ts';
 import { GroupShard, type ShardEnv } from './shard.ts';
@@ -15,14 +16,9 @@ import { replayTransactionalBatch, txnMarkerBatch, txnOffsetBatch, type TxnOffse
 import type { CoordinatorTimer, TimerOp } from './timer.ts';
 
 /** What the runtime needs of a partition log (PartitionLog provides it). */
-export interface CoordinatorLog {
-  readonly logStartOffset: number;
-  readonly highWatermark: number;
+export interface CoordinatorLog extends LoadableLog {
   append(records: Buffer, opts: { leaderEpoch: number; sync: boolean }): { baseOffset: number; done: Promise<void> };
-  read(offset: number, maxBytes: number, opts: { maxOffset: number; minOneBatch: boolean }): Promise<{ records: Buffer }>;
 }
-
-const LOAD_CHUNK_BYTES = 1 << 20;
 
 /** setTimeout-based timers whose expiry goes through the runtime's write path. */
 class RuntimeTimer implements CoordinatorTimer {
@@ -63,8 +59,6 @@ class RuntimeTimer implements CoordinatorTimer {
   }
 }
 
-export type RuntimeState = 'loading' | 'active' | 'failed' | 'closed';
-
 export class ShardRuntime {
   readonly partition: number;
   readonly leaderEpoch: number;
@@ -104,30 +98,23 @@ export class ShardRuntime {
     // Appends of a failed predecessor still in flight would land after our read and be missed.
     if (after !== undefined) await after;
     const started = Date.now();
-    let offset = this.#log.logStartOffset;
-    const end = this.#log.highWatermark;
     let count = 0;
     try {
-      while (offset < end && this.state === 'loading') {
-        const { records } = await this.#log.read(offset, LOAD_CHUNK_BYTES, { maxOffset: end, minOneBatch: true });
-        if (records.length === 0) break;
-        for (const { pos, size } of splitBatches(records, true)) {
-          offset = lastOffsetOf(records, pos) + 1;
-          // Transaction markers and transactional offset commits (issue 6): see txn-offsets.ts.
-          if (isControlBatch(records, pos) || isTransactionalBatch(records, pos)) {
-            replayTransactionalBatch(this.shard, this.shard.txnOffsets, records.subarray(pos, pos + size));
-            continue;
-          }
-          for (const rec of decodeRecords(records.subarray(pos, pos + size))) {
-            if (rec.key === null) continue;
-            const r = decodeRecord(rec.key, rec.value);
-            if (r !== null) {
-              this.shard.replay(r);
-              count++;
-            }
+      await forEachLoadedBatch(this.#log, () => this.state === 'loading', (records, pos, size) => {
+        // Transaction markers and transactional offset commits (issue 6): see txn-offsets.ts.
+        if (isControlBatch(records, pos) || isTransactionalBatch(records, pos)) {
+          replayTransactionalBatch(this.shard, this.shard.txnOffsets, records.subarray(pos, pos + size));
+          return;
+        }
+        for (const rec of decodeRecords(records.subarray(pos, pos + size))) {
+          if (rec.key === null) continue;
+          const r = decodeRecord(rec.key, rec.value);
+          if (r !== null) {
+            this.shard.replay(r);
+            count++;
           }
         }
-      }
+      });
     } catch (err) {
       this.state = 'failed';
       this.#report(`group coordinator: loading __consumer_offsets-${this.partition} failed: ${(err as Error).message}`);
@@ -142,12 +129,7 @@ export class ShardRuntime {
 
   /** The error a request gets while this runtime cannot serve it. */
   unavailable(): KafkaError | null {
-    switch (this.state) {
-      case 'active': return null;
-      case 'loading': return new KafkaError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-      case 'failed': return new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-      case 'closed': return new KafkaError(ErrorCode.NOT_COORDINATOR);
-    }
+    return unavailableIn(this.state);
   }
 
   /** Runs a read-only operation against the current state. */

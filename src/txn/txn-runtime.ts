@@ -4,28 +4,22 @@
 //    state only ever shows what the log holds; a failed append leaves the state as it was, and the
 //    runtime is dropped so the next request reloads from the log.
 import { ErrorCode, KafkaError } from '../protocol/errors.ts';
-import { buildRecordBatch, decodeRecords, isControlBatch, lastOffsetOf, splitBatches } from '../protocol/record-batch.ts';
+import { buildRecordBatch, decodeRecords, isControlBatch } from '../protocol/record-batch.ts';
+import { forEachLoadedBatch, unavailableIn, type LoadableLog, type RuntimeState } from '../group/led-partitions.ts';
 import { decodeTxnRecord, encodeTxnRecord, type TxnRecord } from './txn-metadata.ts';
 import { TxnShard } from './txn-shard.ts';
 
 /** What the runtime needs of a partition log (PartitionLog provides it). */
-export interface TxnLog {
-  readonly logStartOffset: number;
-  readonly highWatermark: number;
+export interface TxnLog extends LoadableLog {
   append(records: Buffer, opts: { leaderEpoch: number; sync: boolean }): { baseOffset: number; done: Promise<void> };
-  read(offset: number, maxBytes: number, opts: { maxOffset: number; minOneBatch: boolean }): Promise<{ records: Buffer }>;
 }
-
-const LOAD_CHUNK_BYTES = 1 << 20;
-
-export type TxnRuntimeState = 'loading' | 'active' | 'failed' | 'closed';
 
 export class TxnRuntime {
   readonly partition: number;
   /** The partition's leader epoch: the coordinator epoch written into markers. */
   readonly leaderEpoch: number;
   readonly shard: TxnShard;
-  state: TxnRuntimeState = 'loading';
+  state: RuntimeState = 'loading';
   readonly loaded: Promise<void>;
   readonly #log: TxnLog;
   readonly #sync: boolean;
@@ -45,22 +39,15 @@ export class TxnRuntime {
   }
 
   async #load(): Promise<void> {
-    let offset = this.#log.logStartOffset;
-    const end = this.#log.highWatermark;
     try {
-      while (offset < end && this.state === 'loading') {
-        const { records } = await this.#log.read(offset, LOAD_CHUNK_BYTES, { maxOffset: end, minOneBatch: true });
-        if (records.length === 0) break;
-        for (const { pos, size } of splitBatches(records, true)) {
-          offset = lastOffsetOf(records, pos) + 1;
-          if (isControlBatch(records, pos)) continue;
-          for (const rec of decodeRecords(records.subarray(pos, pos + size))) {
-            if (rec.key === null) continue;
-            const r = decodeTxnRecord(rec.key, rec.value);
-            if (r !== null) this.shard.replay(r);
-          }
+      await forEachLoadedBatch(this.#log, () => this.state === 'loading', (records, pos, size) => {
+        if (isControlBatch(records, pos)) return;
+        for (const rec of decodeRecords(records.subarray(pos, pos + size))) {
+          if (rec.key === null) continue;
+          const r = decodeTxnRecord(rec.key, rec.value);
+          if (r !== null) this.shard.replay(r);
         }
-      }
+      });
     } catch (err) {
       this.state = 'failed';
       this.#report(`transaction coordinator: loading __transaction_state-${this.partition} failed: ${(err as Error).message}`);
@@ -71,12 +58,7 @@ export class TxnRuntime {
   }
 
   unavailable(): KafkaError | null {
-    switch (this.state) {
-      case 'active': return null;
-      case 'loading': return new KafkaError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-      case 'failed': return new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-      case 'closed': return new KafkaError(ErrorCode.NOT_COORDINATOR);
-    }
+    return unavailableIn(this.state);
   }
 
   /** Appends the records and replays them once durable. Rejects with a KafkaError when that fails. */
