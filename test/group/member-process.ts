@@ -1,6 +1,7 @@
 // A group member running in its own process (so a test can SIGKILL it: a crash, no LeaveGroup),
 // reporting JSON-line events on stdout.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readJsonLines } from '../helpers/json-lines.ts';
 
 export interface MemberEvent {
   event: 'started' | 'assign' | 'revoke' | 'lost' | 'record' | 'error' | 'closed';
@@ -18,26 +19,14 @@ export class MemberProcess {
   readonly child: ChildProcess;
   stderr = '';
   readonly exited: Promise<void>;
-  #buf = '';
   #waiters: (() => void)[] = [];
 
   constructor(cmd: string, args: string[]) {
     this.child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (d: Buffer) => {
-      this.#buf += d.toString();
-      let nl: number;
-      while ((nl = this.#buf.indexOf('\n')) >= 0) {
-        const line = this.#buf.slice(0, nl);
-        this.#buf = this.#buf.slice(nl + 1);
-        if (line.trim() === '') continue;
-        try {
-          this.events.push(JSON.parse(line) as MemberEvent);
-        } catch {
-          this.stderr += `unparsable: ${line}\n`;
-        }
-      }
+    readJsonLines<MemberEvent>(this.child.stdout!, (e) => {
+      this.events.push(e);
       for (const w of this.#waiters.splice(0)) w();
-    });
+    }, (line) => (this.stderr += `unparsable: ${line}\n`));
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.child.stdin!.on('error', () => {});
     this.exited = new Promise((resolve) => this.child.on('exit', () => resolve()));

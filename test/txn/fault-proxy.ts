@@ -5,18 +5,7 @@
 // That is the fault idempotence exists for. The broker advertises the proxy's address, so clients
 // stay behind it after bootstrap.
 import net from 'node:net';
-
-/** mulberry32: a small seeded generator, so a failing run replays with its seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../helpers/seeded.ts';
 
 /** Splits a byte stream into size-prefixed frames. */
 class Framer {

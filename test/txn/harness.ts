@@ -6,6 +6,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { startTestBroker, type TestBroker } from '../helpers/broker.ts';
+import { readJsonLines } from '../helpers/json-lines.ts';
 import { KafkaConnection } from '../../src/client/connection.ts';
 import { createCreateTopicsRequest } from '../../src/protocol/generated/create-topics-request.ts';
 import { FaultProxy } from './fault-proxy.ts';
@@ -31,24 +32,10 @@ export class PyClient {
   readonly child: ChildProcess;
   stderr = '';
   readonly exited: Promise<number | null>;
-  #buf = '';
 
   constructor(command: string, request: Record<string, unknown>) {
     this.child = spawn(PYTHON, [CLIENT, command, JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (d: Buffer) => {
-      this.#buf += d.toString();
-      let nl: number;
-      while ((nl = this.#buf.indexOf('\n')) >= 0) {
-        const line = this.#buf.slice(0, nl);
-        this.#buf = this.#buf.slice(nl + 1);
-        if (line.trim() === '') continue;
-        try {
-          this.events.push(JSON.parse(line) as PyEvent);
-        } catch {
-          this.stderr += `unparsable stdout line: ${line}\n`;
-        }
-      }
-    });
+    readJsonLines<PyEvent>(this.child.stdout!, (e) => this.events.push(e), (line) => (this.stderr += `unparsable stdout line: ${line}\n`));
     this.child.stderr!.on('data', (d: Buffer) => {
       this.stderr += d.toString();
       if (this.stderr.length > 200_000) this.stderr = this.stderr.slice(-100_000);

@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startTestBroker, type TestBroker } from '../helpers/broker.ts';
+import { readJsonLines } from '../helpers/json-lines.ts';
 import { createTopic, eventually, PYTHON } from './harness.ts';
 import { Raw, batchOf } from './raw.ts';
 
@@ -30,19 +31,12 @@ class Consumer {
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
   stderr = '';
-  #buf = '';
 
   constructor(isolation: 'read_committed' | 'read_uncommitted', count: number) {
     const req = { bootstrap: b.bootstrap, topic: TOPIC, group: GROUP, isolation, count, timeout: 60 };
     this.child = spawn(PYTHON, [SCRIPT, JSON.stringify(req)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (d: Buffer) => {
-      this.#buf += d.toString();
-      let nl: number;
-      while ((nl = this.#buf.indexOf('\n')) >= 0) {
-        const line = this.#buf.slice(0, nl);
-        this.#buf = this.#buf.slice(nl + 1);
-        if (line.trim() !== '') this.events.push(JSON.parse(line) as Event);
-      }
+    readJsonLines<Event>(this.child.stdout!, (e) => this.events.push(e), (line) => {
+      throw new Error(`stable_consumer.py printed a line that is not JSON: ${line}`);
     });
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-20_000)));
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
