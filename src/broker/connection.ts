@@ -290,7 +290,7 @@ export class Connection {
         acquire: (size: number) => {
           const p = this.pool!.acquire(size);
           if (p.base !== null) (slot.held ??= []).push(p.base);
-          return p.frame;
+          return p.bytes;
         },
         release: (frame: Buffer) => {
           const i = slot.held?.findIndex((b) => b.buffer === frame.buffer) ?? -1;

@@ -19,10 +19,10 @@
 export const MIN_POOLED = 64 * 1024;
 export const MAX_POOLED = 16 * 1024 * 1024;
 
-export interface PooledFrame {
-  /** The frame: exactly `size` bytes at the start of `base`. */
-  frame: Buffer;
-  /** What to hand back to the pool; null when the frame was not pooled. */
+export interface PooledBuffer {
+  /** Exactly the `size` bytes asked for, at the start of `base`. */
+  bytes: Buffer;
+  /** What to hand back to the pool; null when the buffer was not pooled. */
   base: Buffer | null;
 }
 
@@ -48,15 +48,15 @@ export class FramePool {
   }
 
   /** A buffer for a frame of `size` bytes, pooled when its size is in the pooled range. */
-  acquire(size: number): PooledFrame {
-    if (size < MIN_POOLED || size > MAX_POOLED || this.#maxBytes === 0) return { frame: Buffer.allocUnsafeSlow(size), base: null };
+  acquire(size: number): PooledBuffer {
+    if (size < MIN_POOLED || size > MAX_POOLED || this.#maxBytes === 0) return { bytes: Buffer.allocUnsafeSlow(size), base: null };
     const cls = classOf(size);
     let base = this.#free.get(cls)?.pop();
     if (base === undefined) base = Buffer.allocUnsafeSlow(cls);
     else this.#idleBytes -= cls;
     this.outstanding++;
     this.handedOut++;
-    return { frame: base.subarray(0, size), base };
+    return { bytes: base.subarray(0, size), base };
   }
 
   /** Hands `base` back; nothing may read or write the frame afterwards. */

@@ -11,18 +11,15 @@
 // it: the connection then closes). A frame whose first bytes show it is a Produce request (API key
 // 0) and whose size is in the pool's range gets pooled memory; the owner of a taken frame must
 // release it (FrameReader.release) once nothing refers to it.
-import type { FramePool } from './frame-pool.ts';
+import type { FramePool, PooledBuffer } from './frame-pool.ts';
 
 /** Reads smaller than this into a frame's remainder go through the scratch buffer instead. */
 const DIRECT_MIN = 16 * 1024;
 const SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
 const PRODUCE_KEY = 0;
 
-export interface Frame {
-  bytes: Buffer;
-  /** Pooled memory behind `bytes`, to be released by the taker; null when not pooled. */
-  base: Buffer | null;
-}
+/** A request frame: its bytes, and the pooled memory behind them (to be released by the taker) or null. */
+export type Frame = PooledBuffer;
 
 export class FrameReader {
   readonly #pool: FramePool | null;
@@ -117,7 +114,7 @@ export class FrameReader {
         }
         // The API key is the frame's first two bytes: a Produce frame may use pooled memory.
         const produce = n - pos >= 2 && chunk.readInt16BE(pos) === PRODUCE_KEY;
-        this.#current = produce && this.#pool !== null ? toFrame(this.#pool.acquire(size)) : { bytes: Buffer.allocUnsafe(size), base: null };
+        this.#current = produce && this.#pool !== null ? this.#pool.acquire(size) : { bytes: Buffer.allocUnsafe(size), base: null };
         this.#filled = 0;
         if (size === 0) this.#complete();
         continue;
@@ -138,8 +135,4 @@ export class FrameReader {
     this.#filled = 0;
     this.#headerFilled = 0;
   }
-}
-
-function toFrame(p: { frame: Buffer; base: Buffer | null }): Frame {
-  return { bytes: p.frame, base: p.base };
 }

@@ -106,7 +106,7 @@ test('a refused size stops the reader before anything is allocated for the frame
 test('the pool reuses released buffers and keeps no more idle memory than its cap', () => {
   const pool = new FramePool(3 * 128 * 1024);
   const a = pool.acquire(100_000);
-  assert.equal(a.frame.length, 100_000);
+  assert.equal(a.bytes.length, 100_000);
   assert.equal(a.base!.length, 128 * 1024);
   pool.release(a.base);
   const b = pool.acquire(120_000);
