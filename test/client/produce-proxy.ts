@@ -5,8 +5,8 @@
 // out of sequence, and the client times the swallowed one out), and can drop a chosen answer and
 // cut the connection (the broker wrote the batch; the client never hears so).
 import net from 'node:net';
-import { startTestBroker, type TestBroker } from '../helpers/broker.ts';
-import { reservedPort } from '../txn/harness.ts';
+import type { TestBroker } from '../helpers/broker.ts';
+import { startBehind } from '../txn/harness.ts';
 
 export interface ProduceProxyOptions {
   /** Hold each Produce answer this long (answers keep their order). */
@@ -129,20 +129,6 @@ export interface ProxiedTestBroker {
 }
 
 /** A broker that advertises a ProduceProxy in front of it, so the client stays behind the proxy. */
-export async function startBehindProxy(opts: ProduceProxyOptions, props: Record<string, string> = {}): Promise<ProxiedTestBroker> {
-  const proxyPort = await reservedPort();
-  const brokerPort = await reservedPort();
-  const broker = await startTestBroker({
-    'listeners': `PLAINTEXT://127.0.0.1:${brokerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxyPort}`,
-    ...props,
-  }, { quiet: true });
-  const proxy = await ProduceProxy.start(proxyPort, broker.port, opts);
-  return {
-    broker, proxy, bootstrap: `127.0.0.1:${proxyPort}`,
-    async close() {
-      await proxy.close();
-      await broker.close();
-    },
-  };
+export function startBehindProxy(opts: ProduceProxyOptions, props: Record<string, string> = {}): Promise<ProxiedTestBroker> {
+  return startBehind(props, (proxyPort, brokerPort) => ProduceProxy.start(proxyPort, brokerPort, opts));
 }

@@ -121,7 +121,17 @@ export interface ProxiedBroker {
 }
 
 /** A broker that advertises the fault proxy in front of it, so clients never bypass the proxy. */
-export async function startProxiedBroker(props: Record<string, string>, proxy: { seed: number; dropRate: number; maxDrops?: number }): Promise<ProxiedBroker> {
+export function startProxiedBroker(props: Record<string, string>, proxy: { seed: number; dropRate: number; maxDrops?: number }): Promise<ProxiedBroker> {
+  return startBehind(props, (proxyPort, brokerPort) => FaultProxy.start(proxyPort, { host: '127.0.0.1', port: brokerPort }, proxy));
+}
+
+/**
+ * A broker that advertises the address of a proxy in front of it (`startProxy` listens there and
+ * forwards to the broker's port), so clients stay behind the proxy after bootstrap.
+ */
+export async function startBehind<P extends { close(): Promise<void> }>(
+  props: Record<string, string>, startProxy: (proxyPort: number, brokerPort: number) => Promise<P>,
+): Promise<{ broker: TestBroker; proxy: P; bootstrap: string; close(): Promise<void> }> {
   const proxyPort = await reservedPort();
   const brokerPort = await reservedPort();
   const broker = await startTestBroker({
@@ -129,11 +139,11 @@ export async function startProxiedBroker(props: Record<string, string>, proxy: {
     'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxyPort}`,
     ...props,
   }, { quiet: true });
-  const p = await FaultProxy.start(proxyPort, { host: '127.0.0.1', port: broker.port }, proxy);
+  const proxy = await startProxy(proxyPort, broker.port);
   return {
-    broker, proxy: p, bootstrap: `127.0.0.1:${proxyPort}`,
+    broker, proxy, bootstrap: `127.0.0.1:${proxyPort}`,
     async close() {
-      await p.close();
+      await proxy.close();
       await broker.close();
     },
   };
